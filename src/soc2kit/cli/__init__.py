@@ -1,0 +1,31 @@
+"""The command-line interface: parse, call the library, print. The one place where errors become
+exit codes (see :class:`soc2kit.errors.ExitCode`)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from soc2kit.cli.app import app
+from soc2kit.errors import ExitCode, UserError
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, prog_name="soc2kit")
+    except UserError as exc:
+        sys.stderr.write(f"error: {exc.render()}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception:  # a bug: keep the traceback
+        traceback.print_exc()
+        sys.stderr.write(
+            "\nsoc2kit hit an internal error (a bug, not a problem with your input). "
+            "Please report it with the traceback above.\n"
+        )
+        sys.exit(ExitCode.INTERNAL_ERROR)
+
+
+__all__ = ["app", "main"]
