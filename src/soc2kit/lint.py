@@ -18,7 +18,7 @@ from soc2kit.render.context import build_context, evaluate
 from soc2kit.render.policies import CONTROL_REF, render_body
 
 PLACEHOLDER = re.compile(
-    r"\{\{|\{%|\bTODO\b|\bTBD\b|\bFIXME\b|\bXXX\b|lorem ipsum|<<[^>\n]{0,40}>>"
+    r"(?<!\\)\{\{|(?<!\\)\{%|\bTODO\b|\bTBD\b|\bFIXME\b|\bXXX\b|lorem ipsum|<<[^>\n]{0,40}>>"
     r"|\[(?:company|insert|your|name of|date)[^\]\n]{0,40}\]",
     re.IGNORECASE,
 )
@@ -132,12 +132,12 @@ def _workspace_problems(root: Path, catalog: Catalog, profile: Profile | None, a
             problems.append(Problem("warning", "observation-period", f"the observation period is {period.days} days; Type II windows are usually 3 to 12 months", Location(PROFILE_FILE, key="scope.observation_period")))
 
 
-def lint_workspace(root: Path) -> list[Problem]:
+def lint_workspace(root: Path, *, content_dir: Path | None = None) -> list[Problem]:
     """Lint a workspace; outside a workspace, lint the bundled content against every example profile."""
     from soc2kit.workspace.init import example_names, example_text
 
     problems: list[Problem] = []
-    catalog = load_catalog(problems=problems)
+    catalog = load_catalog(content_dir, problems=problems)
     _content_problems(catalog, problems)
     example_profiles = []
     for name in example_names():

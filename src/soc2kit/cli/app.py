@@ -25,8 +25,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 
 class _State:
@@ -124,6 +124,10 @@ def init(
 
         text, source = run_questionnaire(target), PROFILE_FILE
     result = init_workspace(target, text, source=source, force=force)
+    if not example and not profile:
+        from soc2kit.profile.questionnaire import forget_answers
+
+        forget_answers(target)
     out.print(f"Workspace ready: {result.root}")
     if result.written:
         out.print(f"  wrote {len(result.written)} files ({sum(1 for f in result.written if f.startswith('policies/'))} policies)")
