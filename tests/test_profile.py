@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from soc2kit._yaml import dump_yaml
 from soc2kit.errors import ProfileError, UserError, YAMLSyntaxError
-from soc2kit.profile import parse_profile_text
-from soc2kit.profile import vocab
+from soc2kit.profile import parse_profile_text, vocab
 from soc2kit.profile.schema import Profile
 
 MINIMAL = "company: {name: Acme AI, employees: 40}\n"

@@ -15,7 +15,7 @@ from soc2kit.library.models import Catalog
 from soc2kit.library.problems import Problem
 from soc2kit.profile import PROFILE_FILE, Profile, load_profile, parse_profile_text
 from soc2kit.render.context import build_context, evaluate
-from soc2kit.render.policies import CONTROL_REF, render_body
+from soc2kit.render.policies import CONTROL_REF, cited_controls, render_body
 
 PLACEHOLDER = re.compile(
     r"(?<!\\)\{\{|(?<!\\)\{%|\bTODO\b|\bTBD\b|\bFIXME\b|\bXXX\b|lorem ipsum|<<[^>\n]{0,40}>>"
@@ -64,31 +64,34 @@ def _profile_problems(path: Path, problems: list[Problem]) -> Profile | None:
     return None
 
 
-def _render_problems(catalog: Catalog, profile: Profile, problems: list[Problem], label: str = "") -> set[str]:
-    """Render every applicable template and control for a profile; returns applicable control ids."""
+def _render_problems(catalog: Catalog, profile: Profile, problems: list[Problem], label: str = "") -> tuple[set[str], set[str]]:
+    """Render every applicable template and control for a profile.
+
+    Returns (applicable control ids, control ids the rendered policies cite)."""
     from soc2kit.render.selection import select_controls
 
     ctx = build_context(profile)
     suffix = f" (profile {label})" if label else ""
+    cited: set[str] = set()
     for t in catalog.policies.values():
         try:
             if not evaluate(t.applies_when, ctx):
                 continue
-            render_body(t, catalog, ctx)
+            cited.update(cited_controls(render_body(t, catalog, ctx)))
         except UserError as exc:
             problems.append(Problem("error", "template", exc.message + suffix, exc.location or t.location, exc.hint))
     try:
         views = select_controls(catalog, profile, ctx)
     except UserError as exc:
         problems.append(Problem("error", "control-text", exc.message + suffix, exc.location or Location(), exc.hint))
-        return set()
+        return set(), cited
     applicable = {v.id for v in views if v.applicable}
     for crit in catalog.criteria.values():
         if crit.category not in profile.scope.tsc:
             continue
         if not any(c.id in applicable for c in catalog.controls_for(crit.id)):
             problems.append(Problem("error", "criterion-without-control", f"in-scope criterion {crit.id} has no applicable control{suffix}", Location("content/criteria.yaml", key=crit.id)))
-    return applicable
+    return applicable, cited
 
 
 def _workspace_problems(root: Path, catalog: Catalog, profile: Profile | None, applicable: set[str], problems: list[Problem]) -> None:
@@ -137,7 +140,7 @@ def lint_workspace(root: Path, *, content_dir: Path | None = None) -> list[Probl
     from soc2kit.workspace.init import example_names, example_text
 
     problems: list[Problem] = []
-    catalog = load_catalog(content_dir, problems=problems)
+    catalog = load_catalog(content_dir, problems=problems, precise=True)
     _content_problems(catalog, problems)
     example_profiles = []
     for name in example_names():
@@ -150,12 +153,14 @@ def lint_workspace(root: Path, *, content_dir: Path | None = None) -> list[Probl
         profile = _profile_problems(profile_path, problems)
         contexts = [("workspace", build_context(profile))] if profile else []
         _condition_problems(catalog, contexts + [(n, build_context(p)) for n, p in example_profiles], problems)
-        applicable = _render_problems(catalog, profile, problems) if profile else set()
+        applicable = _render_problems(catalog, profile, problems)[0] if profile else set()
         _workspace_problems(root, catalog, profile, applicable, problems)
     else:
         _condition_problems(catalog, [(n, build_context(p)) for n, p in example_profiles], problems)
         for name, p in example_profiles:
-            _render_problems(catalog, p, problems, label=name)
+            applicable, cited = _render_problems(catalog, p, problems, label=name)
+            for cid in sorted(applicable - cited):
+                problems.append(Problem("warning", "control-without-policy", f"applicable control {cid} is not stated in any policy (profile {name})", catalog.controls[cid].location))
     unique: dict[tuple, Problem] = {}
     for p in problems:
         unique.setdefault((p.severity, p.code, p.message, str(p.location)), p)

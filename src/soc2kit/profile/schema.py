@@ -118,7 +118,7 @@ class System(_Model):
 class Scope(_Model):
     tsc: list[Category] = Field(default_factory=lambda: ["security"], description="Trust Services Criteria categories in scope; security is always included.")
     observation_period: ObservationPeriod | None = Field(default=None, description="The Type II observation window (3 to 12 months).")
-    systems: list[System] = Field(default_factory=list, description="Systems in scope of the report.")
+    systems: list[System] = Field(default_factory=list, description="Systems in scope of the report (each with name and description).")
 
     @field_validator("tsc")
     @classmethod
@@ -203,15 +203,15 @@ class Documents(_Model):
 class Profile(_Model):
     """The whole company profile."""
 
-    company: Company
-    ai: AI = Field(default_factory=AI)
-    data: Data = Field(default_factory=Data)
+    company: Company = Field(description="Who the company is.")
+    ai: AI = Field(default_factory=AI, description="How the company builds and uses AI.")
+    data: Data = Field(default_factory=Data, description="The sensitive data the company processes.")
     regulations: list[Regulation] = Field(default_factory=list, description="Regulations the company is subject to, from a fixed vocabulary.")
-    scope: Scope = Field(default_factory=Scope)
+    scope: Scope = Field(default_factory=Scope, description="What the SOC 2 report covers.")
     cloud: list[Cloud] = Field(default_factory=list, description="Where production runs.")
-    roles: Roles = Field(default_factory=Roles)
-    parameters: Parameters = Field(default_factory=Parameters)
-    documents: Documents = Field(default_factory=Documents)
+    roles: Roles = Field(default_factory=Roles, description="Who holds each role named in the policies (\"Name, Title\").")
+    parameters: Parameters = Field(default_factory=Parameters, description="Numbers the policies and controls commit to.")
+    documents: Documents = Field(default_factory=Documents, description="Document control defaults for generated policies.")
     database_url: str | None = Field(default=None, max_length=1000, description="SQLAlchemy URL of a shared evidence store; default: soc2kit.db in the workspace. SOC2KIT_DATABASE_URL overrides it.")
 
     _dedupe_lists = field_validator("regulations", "cloud")(classmethod(lambda cls, v: _dedupe(v)))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from soc2kit.errors import RenderError
 from soc2kit.library.models import Catalog, Control, TestProcedure
@@ -29,9 +31,21 @@ class ControlView:
         return self.control.id
 
 
+@functools.lru_cache(maxsize=1)
+def _env() -> SandboxedEnvironment:
+    return text_env()
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(source: str) -> jinja2.Template:
+    return _env().from_string(source)
+
+
 def _render_text(source: str, context: dict[str, Any], control: Control, field: str) -> str:
+    if "{" not in source:
+        return source
     try:
-        return text_env().from_string(source).render(context).strip()
+        return " ".join(_compiled(source).render(context).split())
     except jinja2.TemplateError as exc:
         message = getattr(exc, "message", None) or str(exc)
         raise RenderError(f"control {control.id} {field}: {message}", location=control.location) from None
