@@ -124,3 +124,19 @@ def test_malformed_front_matter_in_an_edited_policy_is_located(cli, workspace):
     r = cli("-w", root, "build")
     assert r.code == 2 and "access-control.md:" in r.err and "front matter" in r.err
     assert not (root / "dist").exists()
+
+
+def test_a_failure_while_writing_leaves_the_previous_build_intact(cli, workspace, monkeypatch):
+    root = workspace("llm-startup")
+    assert cli("-w", root, "build").code == 0
+    before = tree(root / "dist")
+
+    def failing_write(staged, files):
+        (staged / "partial.html").write_text("half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("soc2kit.render.build.write_tree", failing_write)
+    r = cli("-w", root, "build")
+    assert r.code == 2 and "disk full" in r.err and "Traceback" not in r.err
+    assert tree(root / "dist") == before
+    assert not [p for p in root.iterdir() if p.name.startswith(".dist.")]  # no staging leftovers

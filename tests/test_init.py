@@ -167,3 +167,16 @@ def test_target_that_is_a_file_is_refused(cli, tmp_path):
     f = write(tmp_path / "file", "x")
     r = cli("init", f, "--example", "llm-startup")
     _assert_refused(r, "not a directory")
+
+
+def test_a_render_error_writes_nothing(cli, tmp_path, monkeypatch):
+    from soc2kit.errors import RenderError
+
+    def broken(*a, **k):
+        raise RenderError("undefined template variable: 'x' is undefined")
+
+    monkeypatch.setattr("soc2kit.workspace.init.render_policies", broken)
+    r = cli("init", tmp_path / "ws", "--example", "llm-startup")
+    _assert_refused(r, "undefined template variable")
+    assert not (tmp_path / "ws").exists()
+    assert list(tmp_path.iterdir()) == []

@@ -16,6 +16,10 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as exc:
         sys.stderr.write(f"error: {exc.render()}\n")
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the machine refused (permissions, disk full): not a bug in soc2kit
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        sys.stderr.write(f"error: the operating system refused: {exc.strerror or exc}{where}\n  hint: check permissions and free disk space, then run the command again; nothing was half-written\n")
+        sys.exit(ExitCode.USER_ERROR)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)

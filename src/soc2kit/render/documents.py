@@ -114,7 +114,8 @@ def parse_policy_document(path: Path, text: str | None = None) -> PolicyDocument
         st = STATEMENT.match(line)
         statement = st.group("id") if st else None
         for m in CONTROL_REF.finditer(line):
-            doc.citations.append(Citation(m.group(0), doc_id, section.title, section.anchor, statement, lineno))
+            anchor = statement.lower() if statement else section.anchor
+            doc.citations.append(Citation(m.group(0), doc_id, section.title, anchor, statement, lineno))
     return doc
 
 

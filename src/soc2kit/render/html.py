@@ -7,7 +7,7 @@ import functools
 
 from markdown_it import MarkdownIt
 
-from soc2kit.render.documents import slugify
+from soc2kit.render.documents import STATEMENT, slugify
 
 
 @functools.lru_cache(maxsize=1)
@@ -31,6 +31,11 @@ def markdown_to_html(text: str) -> str:
             else:
                 seen[anchor] = 0
             token.attrSet("id", anchor)
+        elif token.type == "paragraph_open" and i + 1 < len(tokens):
+            m = STATEMENT.match(tokens[i + 1].content)
+            if m:
+                token.attrSet("id", m.group("id").lower())
+                token.attrSet("class", "statement")
         elif token.type == "table_open":
             token.attrSet("class", "table")
     return md.renderer.render(tokens, md.options, {})
