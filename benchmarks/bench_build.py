@@ -9,6 +9,7 @@ Run: .venv/bin/python benchmarks/bench_build.py   (or `make bench`)
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -27,6 +28,34 @@ from soc2kit.workspace.init import example_names, example_text, init_workspace
 
 RUNS = 5
 TARGET_S = 1.0
+PEER = Path(__file__).resolve().parent / ".peer" / "node_modules"
+
+
+def peer_build(work: Path) -> tuple[float, int, int] | None:
+    """Median time of JupiterOne's `psp build` over its own 35-document template set, if installed
+    (benchmarks/setup_peer.sh). Returns (median seconds, documents, output bytes)."""
+    psp = PEER / ".bin" / "psp"
+    templates = PEER / "@jupiterone" / "security-policy-templates" / "templates"
+    if not psp.exists() or shutil.which("node") is None:
+        return None
+    config = json.loads((templates / "config.json").read_text())
+    org = config["organization"]
+    for key, value in list(org.items()):
+        if not isinstance(value, bool):
+            org[key] = value or f"Acme {key}"
+    org.update({"companyFullName": "Acme AI, Inc.", "companyShortName": "Acme", "needStandardHIPAA": False})
+    (work / "psp-config.json").write_text(json.dumps(config))
+    times = []
+    docs = size = 0
+    for i in range(RUNS):
+        out, partials = work / f"psp-out-{i}", work / f"psp-partials-{i}"
+        t = time.perf_counter()
+        subprocess.run([str(psp), "build", "-t", str(templates), "-c", str(work / "psp-config.json"), "-n", "-o", str(out), "-p", str(partials)],
+                       check=True, capture_output=True, stdin=subprocess.DEVNULL, cwd=work)
+        times.append(time.perf_counter() - t)
+        files = list(out.rglob("*.md"))
+        docs, size = len(files), sum(f.stat().st_size for f in files)
+    return statistics.median(times), docs, size
 
 
 def soc2kit_cmd() -> list[str]:
@@ -74,9 +103,17 @@ def main() -> int:
             for doc_id, s in per_doc.items():
                 print(f"    {doc_id:28} {s * 1000:7.1f} ms per document (parse + HTML)")
             print(f"  per document (whole process / documents): {med / len(docs) * 1000:.0f} ms")
+            out_bytes = sum(p.stat().st_size for p in (root / "dist").rglob("*") if p.is_file())
+            print(f"  output: {out_bytes / 1024:.0f} KiB (Markdown + HTML + matrix), {out_bytes / 1024 / med:.0f} KiB/s whole process")
+        peer = peer_build(work)
+        if peer is None:
+            print("\npeer: JupiterOne policy builder not installed (run benchmarks/setup_peer.sh); its published figure is 35 Markdown documents in 0.55 s")
+        else:
+            med, docs, size = peer
+            print(f"\npeer: JupiterOne `psp build` (35-document default template set), same machine, same run:")
+            print(f"  whole process: median {med:.3f} s for {docs} Markdown documents ({size / 1024:.0f} KiB), {med / max(docs, 1) * 1000:.0f} ms per document, {size / 1024 / med:.0f} KiB/s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("\nfor scale: JupiterOne's policy builder renders 35 Markdown documents in 0.55 s (published figure, not run here)")
     return 1 if missed else 0
 
 
