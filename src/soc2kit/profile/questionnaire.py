@@ -118,7 +118,7 @@ def parse_answer(q: Question, raw: str, default: Any) -> Any:
         for part in (p.strip() for p in text.replace(" ", ",").split(",")):
             if not part:
                 continue
-            if part.isdigit() and 1 <= int(part) <= len(choices):
+            if part.isascii() and part.isdecimal() and 1 <= int(part) <= len(choices):
                 part = choices[int(part) - 1]
             if part not in choices:
                 raise InvalidAnswer(f"{part!r} is not one of the choices; give numbers or names separated by commas, or - for none")

@@ -212,6 +212,5 @@ class Profile(_Model):
     roles: Roles = Field(default_factory=Roles, description="Who holds each role named in the policies (\"Name, Title\").")
     parameters: Parameters = Field(default_factory=Parameters, description="Numbers the policies and controls commit to.")
     documents: Documents = Field(default_factory=Documents, description="Document control defaults for generated policies.")
-    database_url: str | None = Field(default=None, max_length=1000, description="SQLAlchemy URL of a shared evidence store; default: soc2kit.db in the workspace. SOC2KIT_DATABASE_URL overrides it.")
 
     _dedupe_lists = field_validator("regulations", "cloud")(classmethod(lambda cls, v: _dedupe(v)))

@@ -63,3 +63,15 @@ def evaluate(expression: str | None, context: dict[str, Any], *, what: str = "co
         raise ContentError(f"{what} {expression!r} is not a valid expression: {exc.message}") from None
     except jinja2.UndefinedError as exc:
         raise ContentError(f"{what} {expression!r} refers to something undefined: {exc.message}") from None
+
+
+def with_policy_set(context: dict[str, Any], catalog: Any) -> dict[str, Any]:
+    """Add ``policy_set``: the applicable policies ({id, title, ai_policy}), sorted by title."""
+    if "policy_set" in context:
+        return context
+    chosen = [
+        {"id": t.id, "title": t.title, "ai_policy": t.ai_policy}
+        for t in catalog.policies.values()
+        if evaluate(t.applies_when, context, what=f"applies_when of policy {t.id}")
+    ]
+    return {**context, "policy_set": sorted(chosen, key=lambda p: p["title"])}

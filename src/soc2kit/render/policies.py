@@ -21,7 +21,7 @@ from soc2kit.errors import Location, RenderError
 from soc2kit.library.models import AREAS, Catalog, PolicyTemplate
 from soc2kit.profile import vocab
 from soc2kit.profile.schema import Profile
-from soc2kit.render.context import build_context, evaluate
+from soc2kit.render.context import build_context, evaluate, with_policy_set
 from soc2kit.render.environment import escape_markdown, markdown_env
 
 CONTROL_REF = re.compile(r"\b(?:" + "|".join(sorted(AREAS, key=len, reverse=True)) + r")-\d{2}\b")
@@ -76,7 +76,7 @@ def render_body(template: PolicyTemplate, catalog: Catalog, context: dict[str, A
     filename = str(template.path)
     owner_title = vocab.label(vocab.ROLES, template.owner)
     approver_key = template.approver or context["documents"]["approver"]
-    ctx = dict(context)
+    ctx = with_policy_set(context, catalog)
     ctx["policy"] = {
         "id": template.id, "title": template.title, "code": template.code,
         "owner": owner_title, "approver": vocab.label(vocab.ROLES, approver_key), "ai_policy": template.ai_policy,

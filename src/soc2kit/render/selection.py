@@ -13,7 +13,7 @@ from soc2kit.errors import RenderError
 from soc2kit.library.models import Catalog, Control, TestProcedure
 from soc2kit.profile import vocab
 from soc2kit.profile.schema import Profile
-from soc2kit.render.context import evaluate
+from soc2kit.render.context import evaluate, with_policy_set
 from soc2kit.render.environment import text_env
 
 
@@ -53,6 +53,7 @@ def _render_text(source: str, context: dict[str, Any], control: Control, field: 
 
 def select_controls(catalog: Catalog, profile: Profile, context: dict[str, Any]) -> list[ControlView]:
     in_scope = set(profile.scope.tsc)
+    context = with_policy_set(context, catalog)
     views = []
     for control in catalog.controls.values():
         reason = ""
