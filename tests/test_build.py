@@ -140,3 +140,11 @@ def test_a_failure_while_writing_leaves_the_previous_build_intact(cli, workspace
     assert r.code == 2 and "disk full" in r.err and "Traceback" not in r.err
     assert tree(root / "dist") == before
     assert not [p for p in root.iterdir() if p.name.startswith(".dist.")]  # no staging leftovers
+
+
+def test_control_frequency_follows_the_profile_parameter(cli, workspace):
+    root = workspace("healthtech")  # pentest_interval: semiannual in this example
+    assert cli("-w", root, "build", "--format", "md").code == 0
+    rows = {r["control_id"]: r for r in csv.DictReader(io.StringIO((root / "dist" / "control-matrix.csv").read_text()))}
+    assert rows["OPS-03"]["frequency"] == "semiannual"
+    assert rows["AC-05"]["frequency"] == "quarterly"

@@ -50,6 +50,7 @@ def controls_listing(ws) -> dict[str, Any]:
             "criteria": list(c.criteria),
             "crosswalk": {k: list(v) for k, v in c.crosswalk.items()},
             "frequency": c.frequency,
+            "frequency_param": c.frequency_param,
             "owner": c.owner,
             "ai_specific": c.ai_specific,
             "policies": cites.get(c.id, []),
@@ -61,6 +62,7 @@ def controls_listing(ws) -> dict[str, Any]:
             item["applicable"] = v.applicable
             item["not_applicable_reason"] = v.reason or None
             item["statement"] = v.statement
+            item["frequency"] = v.frequency
         items.append(item)
     return {"controls": items}
 

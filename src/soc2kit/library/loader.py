@@ -59,6 +59,7 @@ class _Control(_Strict):
     criteria: list[str]
     crosswalk: _Crosswalk = Field(default_factory=_Crosswalk)
     frequency: Frequency
+    frequency_param: str | None = None
     owner: RoleKey
     ai_specific: StrictBool = False
     applies_when: str | None = None
@@ -180,6 +181,12 @@ def load_controls(directory: Path, problems: list[Problem], precise: bool = True
             if c.id in controls:
                 problems.append(Problem("error", "duplicate-id", f"control {c.id} is defined twice (first at {controls[c.id].location})", loc))
                 continue
+            if c.frequency_param is not None:
+                allowed = _interval_parameters()
+                if c.frequency_param not in allowed:
+                    problems.append(Problem("error", "frequency-param", f"control {c.id}: frequency_param {c.frequency_param!r} is not an interval parameter", loc, f"use one of: {', '.join(sorted(allowed))}"))
+                elif allowed[c.frequency_param] != c.frequency:
+                    problems.append(Problem("error", "frequency-param", f"control {c.id}: frequency {c.frequency!r} differs from the default of {c.frequency_param} ({allowed[c.frequency_param]!r})", loc))
             if c.check is not None and c.check not in CHECK_IDS:
                 problems.append(Problem("error", "unknown-check", f"control {c.id} names unknown check {c.check!r}", loc, f"known checks: {', '.join(CHECK_IDS)}"))
             controls[c.id] = Control(
@@ -190,6 +197,7 @@ def load_controls(directory: Path, problems: list[Problem], precise: bool = True
                 criteria=tuple(c.criteria),
                 crosswalk={"iso42001": tuple(c.crosswalk.iso42001), "nist_ai_rmf": tuple(c.crosswalk.nist_ai_rmf), "iso27001": tuple(c.crosswalk.iso27001)},
                 frequency=c.frequency,
+                frequency_param=c.frequency_param,
                 owner=c.owner,
                 ai_specific=c.ai_specific,
                 applies_when=(c.applies_when.strip() or None) if c.applies_when else None,
@@ -199,6 +207,14 @@ def load_controls(directory: Path, problems: list[Problem], precise: bool = True
                 location=loc,
             )
     return controls
+
+
+def _interval_parameters() -> dict[str, str]:
+    """Profile parameters a control's frequency may follow, with their defaults."""
+    from soc2kit.profile.schema import Parameters
+
+    defaults = Parameters()
+    return {name: getattr(defaults, name) for name in Parameters.model_fields if name.endswith("_interval")}
 
 
 def split_front_matter(text: str, path: Path) -> tuple[Any, str, int]:

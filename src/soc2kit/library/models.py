@@ -70,7 +70,8 @@ class Control:
     statement: str  #: Jinja text; render with ``render.text`` for a profile
     criteria: tuple[str, ...]
     crosswalk: dict[str, tuple[str, ...]]
-    frequency: str
+    frequency: str  #: the default; see ``frequency_param``
+    frequency_param: str | None  #: a profile parameter (e.g. access_review_interval) that sets the frequency
     owner: str  #: role key
     ai_specific: bool
     applies_when: str | None

@@ -37,7 +37,7 @@ def matrix_rows(views: Iterable[ControlView], cited_by: dict[str, list[Citation]
             "not_applicable_reason": v.reason,
             "criteria": "; ".join(c.criteria),
             "statement": v.statement,
-            "frequency": c.frequency,
+            "frequency": v.frequency,
             "owner": v.owner_title,
             "ai_specific": "yes" if c.ai_specific else "no",
             "automated_check": c.check or "",

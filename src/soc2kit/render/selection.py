@@ -25,6 +25,7 @@ class ControlView:
     statement: str
     test_procedure: TestProcedure
     owner_title: str
+    frequency: str  #: resolved for the profile (a control may follow a profile parameter)
 
     @property
     def id(self) -> str:
@@ -71,5 +72,6 @@ def select_controls(catalog: Catalog, profile: Profile, context: dict[str, Any])
             statement=_render_text(control.statement, context, control, "statement"),
             test_procedure=TestProcedure(**{f: _render_text(getattr(tp, f), context, control, f"test_procedure.{f}") for f in ("inquiry", "inspection", "observation", "reperformance", "pass_criteria")}),
             owner_title=vocab.label(vocab.ROLES, control.owner),
+            frequency=getattr(profile.parameters, control.frequency_param) if control.frequency_param else control.frequency,
         ))
     return views
