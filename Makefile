@@ -30,6 +30,7 @@ demo: $(VENV)/.installed
 
 ## test: install the test dependencies and run the whole suite
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -W error
 
 ## golden: refresh the golden rendered documents (review the diff before committing)

@@ -110,7 +110,7 @@ def main() -> int:
             print("\npeer: JupiterOne policy builder not installed (run benchmarks/setup_peer.sh); its published figure is 35 Markdown documents in 0.55 s")
         else:
             med, docs, size = peer
-            print(f"\npeer: JupiterOne `psp build` (35-document default template set), same machine, same run:")
+            print("\npeer: JupiterOne `psp build` (35-document default template set), same machine, same run:")
             print(f"  whole process: median {med:.3f} s for {docs} Markdown documents ({size / 1024:.0f} KiB), {med / max(docs, 1) * 1000:.0f} ms per document, {size / 1024 / med:.0f} KiB/s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
