@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX p
 ANSWERS = [
     "Terminal Tested, Inc.", "https://tt.example", "9", "Speech analytics for call centres",
     "n", "y", "OpenAI", "speech", "n", "1", "ccpa", "", "2027-04-01", "6", "gcp",
-    "Ana, CEO", "Ben, CTO", "", "Cy, ML lead", "", "",
+    "Ana, CEO", "Ben, CTO", "", "Cy, ML lead", "", "", "",
 ]
 
 

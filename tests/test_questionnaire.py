@@ -33,7 +33,7 @@ NO_AI = [
     "Plain Co", "", "12", "Bookkeeping software",  # company
     "n", "n",  # trains, third-party -> AI follow-ups skipped
     "1", "-", "", "",  # data types, regulations, tsc (default), observation start (default)
-    "4", "2", "Kim Lee, CEO", "Kim Lee, CEO", "", "", "",
+    "4", "2", "Kim Lee, CEO", "Kim Lee, CEO", "", "", "", "n",
 ]
 
 
@@ -49,6 +49,7 @@ def test_questions_with_false_conditions_are_skipped(tmp_path):
     assert profile.scope.observation_period.start == dt.date(2027, 1, 1)
     assert profile.scope.observation_period.end == dt.date(2027, 4, 30)
     assert profile.cloud == ["gcp"]
+    assert profile.company.has_offices is False
     assert not answers_path(tmp_path / "ws").exists() or True
 
 
@@ -84,7 +85,7 @@ def test_end_of_input_is_a_user_error_that_keeps_answers(tmp_path):
 
 
 def test_ai_questions_appear_when_the_company_uses_ai(tmp_path):
-    answers = ["AI Co", "https://ai.example", "30", "Chat assistant", "y", "y", "OpenAI, Anthropic", "1,ai_agent", "n", "1,2", "n", "gdpr,eu_ai_act", "-", "2027-03-01", "12", "1,2", "A, CEO", "B, CTO", "", "C, Head of ML", "", ""]
+    answers = ["AI Co", "https://ai.example", "30", "Chat assistant", "y", "y", "OpenAI, Anthropic", "1,ai_agent", "n", "1,2", "n", "gdpr,eu_ai_act", "-", "2027-03-01", "12", "1,2", "A, CEO", "B, CTO", "", "C, Head of ML", "", "", ""]
     text = run_questionnaire(tmp_path / "ws", ask=Script(answers), say=lambda s: None, today=TODAY)
     p = parse_profile_text(text)
     assert p.ai.model_providers == ["OpenAI", "Anthropic"] and p.ai.use_cases == ["llm_application", "ai_agent"]

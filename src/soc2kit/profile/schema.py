@@ -64,6 +64,7 @@ class Company(_Model):
     website: str | None = Field(default=None, max_length=300, description="Public website (http or https URL).")
     employees: StrictInt = Field(ge=1, le=1_000_000, description="Number of staff (employees and long-term contractors).")
     description: Text = Field(default="", description="One sentence on what the company does; used in scope sections and the system description.")
+    has_offices: StrictBool = Field(default=True, description="The company operates offices; when false (fully remote), office physical-access controls do not apply.")
 
     @field_validator("website")
     @classmethod
