@@ -85,3 +85,22 @@ def test_content_errors_are_located(tmp_path):
     assert templ and "nmae" in templ[0].message and templ[0].location.line == len(tpl.read_text().splitlines())
     schema = [p for p in problems if p.code == "content-schema"]
     assert all(p.location.line for p in schema)
+
+
+def test_a_statement_without_a_control_and_a_control_without_text_are_errors(cli, workspace):
+    root = workspace("llm-startup")
+    doc = root / "policies" / "access-control.md"
+    text = doc.read_text()
+    lines = text.splitlines()
+    n = next(i for i, line in enumerate(lines) if line.startswith("**ACP-4.1**"))
+    lines[n] = "**ACP-4.1** Every workforce member uses a unique named account."  # citation removed
+    lines.insert(n + 1, "")
+    lines.insert(n + 2, "**ACP-4.1** A second statement with the same id. *Controls: AC-07.*")
+    doc.write_text("\n".join(lines) + "\n")
+    for other in (root / "policies").glob("*.md"):  # AC-01 is now stated nowhere
+        other.write_text(other.read_text().replace("AC-01", "AC-07"))
+    data = json.loads(cli("-w", root, "lint", "--format", "json").out)
+    found = {(p["code"], p["file"], p["line"]) for p in data["problems"]}
+    assert ("statement-without-control", "policies/access-control.md", n + 1) in found
+    assert ("duplicate-statement", "policies/access-control.md", n + 3) in found
+    assert any(p["code"] == "control-without-policy" and "AC-01" in p["message"] and p["severity"] == "error" for p in data["problems"])

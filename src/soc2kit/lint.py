@@ -64,10 +64,23 @@ def _profile_problems(path: Path, problems: list[Problem]) -> Profile | None:
     return None
 
 
+def _statement_problems(doc, where: Path, problems: list[Problem], suffix: str = "", *, rendered: bool = False) -> None:
+    """Every numbered statement cites at least one control; statement ids are unique."""
+    seen: dict[str, int] = {}
+    note = " (line of the rendered text)" if rendered else ""
+    for st in doc.statements:
+        if not st.controls:
+            problems.append(Problem("error", "statement-without-control", f"statement {st.id} cites no control{suffix}{note}", Location(where, st.line), "end the statement with *Controls: XX-NN.* naming the control that implements it"))
+        if st.id in seen:
+            problems.append(Problem("error", "duplicate-statement", f"statement id {st.id} is used twice (first at line {seen[st.id]}){suffix}{note}", Location(where, st.line)))
+        seen.setdefault(st.id, st.line)
+
+
 def _render_problems(catalog: Catalog, profile: Profile, problems: list[Problem], label: str = "") -> tuple[set[str], set[str]]:
     """Render every applicable template and control for a profile.
 
     Returns (applicable control ids, control ids the rendered policies cite)."""
+    from soc2kit.render.documents import parse_policy_document
     from soc2kit.render.selection import select_controls
 
     ctx = build_context(profile)
@@ -77,7 +90,9 @@ def _render_problems(catalog: Catalog, profile: Profile, problems: list[Problem]
         try:
             if not evaluate(t.applies_when, ctx):
                 continue
-            cited.update(cited_controls(render_body(t, catalog, ctx)))
+            body = render_body(t, catalog, ctx)
+            cited.update(cited_controls(body))
+            _statement_problems(parse_policy_document(t.path, body), t.path, problems, suffix, rendered=True)
         except UserError as exc:
             problems.append(Problem("error", "template", exc.message + suffix, exc.location or t.location, exc.hint))
     try:
@@ -117,12 +132,13 @@ def _workspace_problems(root: Path, catalog: Catalog, profile: Profile | None, a
         for field in ("id", "title", "version", "owner", "approver", "effective_date", "next_review"):
             if not doc.meta.get(field):
                 problems.append(Problem("warning", "document-control", f"document control field '{field}' is missing", Location(rel, 1, key=field)))
+        _statement_problems(doc, rel, problems)
         for cit in doc.citations:
             if cit.control_id not in catalog.controls:
                 problems.append(Problem("error", "dangling-control", f"cites unknown control {cit.control_id}", Location(rel, cit.line)))
             cited.add(cit.control_id)
     for cid in sorted(applicable - cited):
-        problems.append(Problem("warning", "control-without-policy", f"applicable control {cid} ({catalog.controls[cid].title}) is not stated in any policy", catalog.controls[cid].location))
+        problems.append(Problem("error", "control-without-policy", f"applicable control {cid} ({catalog.controls[cid].title}) is not stated in any policy", catalog.controls[cid].location, "cite it (*Controls: " + cid + ".*) in the policy statement it implements"))
     if profile is not None:
         used_roles = {catalog.controls[c].owner for c in applicable}
         for role in sorted(used_roles):
@@ -160,7 +176,7 @@ def lint_workspace(root: Path, *, content_dir: Path | None = None) -> list[Probl
         for name, p in example_profiles:
             applicable, cited = _render_problems(catalog, p, problems, label=name)
             for cid in sorted(applicable - cited):
-                problems.append(Problem("warning", "control-without-policy", f"applicable control {cid} is not stated in any policy (profile {name})", catalog.controls[cid].location))
+                problems.append(Problem("error", "control-without-policy", f"applicable control {cid} is not stated in any policy (profile {name})", catalog.controls[cid].location))
     unique: dict[tuple, Problem] = {}
     for p in problems:
         unique.setdefault((p.severity, p.code, p.message, str(p.location)), p)

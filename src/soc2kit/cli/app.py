@@ -229,6 +229,40 @@ def controls(
 
 
 @app.command()
+def crosswalk(
+    framework: Annotated[str, typer.Option("--framework", help="iso42001, nist-ai-rmf or iso27001.")],
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
+) -> None:
+    """Show which ids of a framework the controls cover, and which they don't.
+
+    Inside a workspace only the company's applicable controls count.
+    """
+    from soc2kit.library import load_catalog
+    from soc2kit.library.crosswalk import coverage, framework_key
+
+    key = framework_key(framework)
+    catalog = load_catalog()
+    ws = _maybe_workspace()
+    applicable = None
+    if ws is not None:
+        from soc2kit.render.context import build_context
+        from soc2kit.render.selection import select_controls
+
+        applicable = [v.id for v in select_controls(catalog, ws.profile, build_context(ws.profile)) if v.applicable]
+    data = coverage(catalog, key, applicable)
+    if fmt == TableFormat.json:
+        _emit_json(data)
+        return
+    out.print(f"{data['name']}: {data['covered']} of {data['total']} ids covered ({data['coverage']:.0%}) by {data['scope']}")
+    table = Table("Id", "Title", "Controls", box=None, pad_edge=False)
+    for fid, entry in data["ids"].items():
+        table.add_row(fid, entry["title"], ", ".join(entry["controls"]) or "— not covered")
+    out.print(table)
+    groups = ", ".join(f"{g or '-'} {v['covered']}/{v['total']}" for g, v in data["groups"].items())
+    out.print(f"By group: {groups}")
+
+
+@app.command()
 def policies(
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
 ) -> None:

@@ -46,6 +46,14 @@ class Citation:
 
 
 @dataclass
+class Statement:
+    id: str
+    line: int
+    section: str
+    controls: list[str] = field(default_factory=list)
+
+
+@dataclass
 class PolicyDocument:
     id: str
     path: Path
@@ -54,6 +62,7 @@ class PolicyDocument:
     body_start: int  #: 1-based file line of the body's first line
     sections: list[Section] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -88,6 +97,7 @@ def parse_policy_document(path: Path, text: str | None = None) -> PolicyDocument
     anchors: dict[str, int] = {}
     in_fence = False
     in_appendix = False
+    current: Statement | None = None
     for offset, line in enumerate(body.splitlines()):
         lineno = start + offset
         if FENCE.match(line):
@@ -97,6 +107,7 @@ def parse_policy_document(path: Path, text: str | None = None) -> PolicyDocument
             continue
         h = HEADING.match(line)
         if h:
+            current = None
             title = h.group(2)
             anchor = slugify(title)
             if anchor in anchors:
@@ -111,9 +122,17 @@ def parse_policy_document(path: Path, text: str | None = None) -> PolicyDocument
             continue
         if in_appendix:
             continue
+        if not line.strip():
+            current = None
+            continue
         st = STATEMENT.match(line)
-        statement = st.group("id") if st else None
+        if st:
+            current = Statement(st.group("id"), lineno, section.title)
+            doc.statements.append(current)
+        statement = current.id if current is not None else None
         for m in CONTROL_REF.finditer(line):
+            if current is not None and m.group(0) not in current.controls:
+                current.controls.append(m.group(0))
             anchor = statement.lower() if statement else section.anchor
             doc.citations.append(Citation(m.group(0), doc_id, section.title, anchor, statement, lineno))
     return doc
