@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,14 +45,31 @@ def cli(capsys, monkeypatch):
     return run
 
 
+@pytest.fixture(scope="session")
+def _initialised_examples(tmp_path_factory):
+    """Each example initialised once per session through the real CLI; tests get copies."""
+    cache: dict[str, Path] = {}
+
+    def get(example: str) -> Path:
+        if example not in cache:
+            root = tmp_path_factory.mktemp("examples") / example
+            try:
+                main(["init", str(root), "--example", example])
+            except SystemExit as exc:
+                assert not exc.code, f"init of {example} failed"
+            cache[example] = root
+        return cache[example]
+
+    return get
+
+
 @pytest.fixture
-def workspace(tmp_path, cli):
-    """A freshly initialised workspace of the given example."""
+def workspace(tmp_path, _initialised_examples):
+    """A freshly initialised workspace of the given example (a private copy)."""
 
     def make(example: str = "llm-startup") -> Path:
         root = tmp_path / f"ws-{example}"
-        r = cli("init", root, "--example", example)
-        assert r.code == 0, r.err
+        shutil.copytree(_initialised_examples(example), root)
         return root
 
     return make
@@ -71,3 +89,47 @@ def write(path: Path, text: str) -> Path:
 
 
 os.environ.setdefault("NO_COLOR", "1")
+
+
+# --- databases: the same tests on SQLite and on a real PostgreSQL ----------------------------
+import uuid  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("SOC2KIT_TEST_POSTGRESQL_URL", "postgresql+psycopg://root@/postgres?host=/var/run/postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_admin():
+    """A reachable PostgreSQL server, or a skip with the reason (a failure where it is required)."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # the server is not there: say so
+        reason = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); set SOC2KIT_TEST_POSTGRESQL_URL to run these tests"
+        if os.environ.get("SOC2KIT_REQUIRE_POSTGRESQL") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'soc2kit.db'}"
+        return
+    import sqlalchemy as sa
+
+    admin = request.getfixturevalue("pg_admin")
+    name = f"soc2kit_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

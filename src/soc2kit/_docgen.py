@@ -25,12 +25,18 @@ HELP_WIDTH = "100"
 
 
 def command_names() -> list[str]:
+    """Every command, sub-commands included ("evidence add"), in registration order."""
     import typer.main
 
-    from soc2kit.cli.app import app
+    from soc2kit.cli import app
 
+    names: list[str] = []
     group = typer.main.get_command(app)
-    return list(group.commands)  # type: ignore[attr-defined]
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        names.append(name)
+        for sub in getattr(command, "commands", {}):
+            names.append(f"{name} {sub}")
+    return names
 
 
 def help_text(args: list[str]) -> str:
@@ -67,7 +73,7 @@ def cli_reference() -> str:
         "```",
     ]
     for name in command_names():
-        parts += ["", f"## soc2kit {name}", "", "```text", help_text([name]), "```"]
+        parts += ["", f"## soc2kit {name}", "", "```text", help_text(name.split()), "```"]
     return "\n".join(parts) + "\n"
 
 

@@ -201,6 +201,10 @@ class Documents(_Model):
     approver: RoleKey = Field(default="ceo", description="Role that approves policies unless a policy names another.")
 
 
+class EvidenceSettings(_Model):
+    max_file_mb: StrictInt = Field(default=100, ge=1, le=10240, description="Largest evidence file accepted, in MiB.")
+
+
 class Profile(_Model):
     """The whole company profile."""
 
@@ -213,5 +217,7 @@ class Profile(_Model):
     roles: Roles = Field(default_factory=Roles, description="Who holds each role named in the policies (\"Name, Title\").")
     parameters: Parameters = Field(default_factory=Parameters, description="Numbers the policies and controls commit to.")
     documents: Documents = Field(default_factory=Documents, description="Document control defaults for generated policies.")
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings, description="Evidence store settings.")
+    database_url: str | None = Field(default=None, max_length=1000, description="SQLAlchemy URL of a shared evidence store (PostgreSQL); default: soc2kit.db in the workspace. The SOC2KIT_DATABASE_URL environment variable takes precedence.")
 
     _dedupe_lists = field_validator("regulations", "cloud")(classmethod(lambda cls, v: _dedupe(v)))

@@ -95,6 +95,8 @@ def render_body(template: PolicyTemplate, catalog: Catalog, context: dict[str, A
         raise RenderError(f"unsafe template operation refused by the sandbox: {exc}", location=Location(template.path, _template_line(exc, filename))) from None
     except jinja2.TemplateError as exc:
         raise RenderError(f"template error: {exc}", location=Location(template.path, _template_line(exc, filename))) from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:  # an expression in the template failed
+        raise RenderError(f"template expression failed: {type(exc).__name__}: {exc}", location=Location(template.path, _template_line(exc, filename))) from None
     name = escape_markdown(str(context["company"]["name"]))
     if name.endswith("."):  # "Acme, Inc." at the end of a sentence: one full stop, not two
         body = re.sub(re.escape(name) + r"\.(?=\s|$|\*)", lambda m: name, body)
