@@ -70,9 +70,9 @@ def make_log(url: str, n: int) -> None:
     with store.engine.begin() as conn:
         for seq in range(1, n + 1):
             body = audit.canonical({"seq": seq, "ts": "2027-01-01T00:00:00.000000Z", "actor": "bench", "action": "evidence.added",
-                                    "payload": {"evidence_id": seq, "sha256": f"{seq:064x}", "controls": ["AC-05"]}})
+                                    "payload": {"evidence_id": seq, "sha256": f"{seq:064x}", "controls": ["AC-05"]}}).encode()
             h = audit.chain_hash(prev, body)
-            rows.append({"seq": seq, "ts": "2027-01-01T00:00:00.000000Z", "actor": "bench", "action": "evidence.added", "body": body, "prev_hash": prev, "entry_hash": h})
+            rows.append({"seq": seq, "body": body, "prev_hash": prev, "entry_hash": h})
             prev = h
             if len(rows) == 50000:
                 conn.execute(audit_log.insert(), rows)
@@ -102,7 +102,7 @@ def verify_run(url: str) -> tuple[float, float, float, int]:
 def baseline_hash(url: str) -> float:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        bodies = [r[0].encode() for r in conn.exec_driver_sql("SELECT body FROM audit_log ORDER BY seq")]
+        bodies = [bytes(r[0]) for r in conn.exec_driver_sql("SELECT body FROM audit_log ORDER BY seq")]
     engine.dispose()
     sha = hashlib.sha256
     t = time.perf_counter()

@@ -35,8 +35,9 @@ def add(cli, ws, name, text, *args):
     return r
 
 
-def tamper(url: str, *statements: str) -> None:
-    """Act as an operator with database access: switch the append-only guards off and edit."""
+def tamper(url: str, *statements, params: list[dict] | None = None) -> None:
+    """Act as an operator with database access: switch the append-only guards off and edit.
+    ``statements`` are SQL strings; with ``params``, each statement runs with its parameters."""
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
@@ -48,8 +49,11 @@ def tamper(url: str, *statements: str) -> None:
                 for t in ("audit_log", "evidence", "evidence_control"):
                     conn.exec_driver_sql(f"ALTER TABLE {t} DISABLE TRIGGER {t}_append_only")
                 conn.exec_driver_sql("ALTER TABLE evidence DROP CONSTRAINT IF EXISTS evidence_audit_seq_fkey")
-            for s in statements:
-                conn.exec_driver_sql(s)
+            for i, s in enumerate(statements):
+                if params is not None:
+                    conn.execute(sa.text(s), params[i])
+                else:
+                    conn.exec_driver_sql(s)
     finally:
         engine.dispose()
 
@@ -132,7 +136,7 @@ def _verify(cli, ws, *extra):
 def test_audit_log_is_append_only_in_the_database(cli, ws, db_url):
     _three_entries(cli, ws)
     engine = sa.create_engine(db_url)
-    for statement in ("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1", "DELETE FROM audit_log WHERE seq = 3"):
+    for statement in ("UPDATE audit_log SET seq = 99 WHERE seq = 1", "DELETE FROM audit_log WHERE seq = 3"):
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
             conn.exec_driver_sql(statement)
     engine.dispose()
@@ -142,16 +146,23 @@ def test_audit_log_is_append_only_in_the_database(cli, ws, db_url):
 @pytest.mark.parametrize(
     ("statements", "first_bad"),
     [
-        (["UPDATE audit_log SET body = replace(body, 'AC-06', 'AC-07') WHERE seq = 2"], 2),  # modified
+        ("EDIT-BODY-2", 2),  # modified
         (["DELETE FROM evidence_control WHERE evidence_id = 2", "DELETE FROM evidence WHERE id = 2", "DELETE FROM audit_log WHERE seq = 2"], 3),  # deleted
-        (["UPDATE audit_log SET actor = 'mallory' WHERE seq = 1"], 1),  # column edited
+        (["UPDATE audit_log SET prev_hash = entry_hash WHERE seq = 1"], 1),  # link edited
         (["UPDATE audit_log SET seq = 103 WHERE seq = 3", "UPDATE audit_log SET seq = 3 WHERE seq = 2", "UPDATE audit_log SET seq = 2 WHERE seq = 103"], 2),  # reordered
     ],
 )
 def test_audit_verify_names_the_first_bad_entry(cli, ws, db_url, statements, first_bad):
     _three_entries(cli, ws)
     assert _verify(cli, ws)[0] == 0
-    tamper(db_url, *statements)
+    if statements == "EDIT-BODY-2":
+        engine = sa.create_engine(db_url)
+        with engine.connect() as conn:
+            body = bytes(conn.execute(sa.text("SELECT body FROM audit_log WHERE seq = 2")).scalar_one())
+        engine.dispose()
+        tamper(db_url, "UPDATE audit_log SET body = :b WHERE seq = 2", params=[{"b": body.replace(b"AC-06", b"AC-07")}])
+    else:
+        tamper(db_url, *statements)
     code, report = _verify(cli, ws)
     assert code == 1 and report["ok"] is False
     assert report["first_bad_entry"] == first_bad, report["problems"]
@@ -164,9 +175,9 @@ def test_an_inserted_entry_is_caught(cli, ws, db_url):
     engine = sa.create_engine(db_url)
     with engine.begin() as conn:
         body, entry_hash = conn.exec_driver_sql("SELECT body, entry_hash FROM audit_log WHERE seq = 1").first()
-        forged = body.replace('"seq":1', '"seq":2')
-        conn.execute(sa.text("INSERT INTO audit_log (seq, ts, actor, action, body, prev_hash, entry_hash) VALUES (2, :ts, 'mallory', 'sample.drawn', :body, :prev, :h)"),
-                     {"ts": "2027-01-01T00:00:00.000000Z", "body": forged, "prev": entry_hash, "h": "f" * 64})
+        forged = bytes(body).replace(b'"seq":1', b'"seq":2')
+        conn.execute(sa.text("INSERT INTO audit_log (seq, body, prev_hash, entry_hash) VALUES (2, :body, :prev, :h)"),
+                     {"body": forged, "prev": bytes(entry_hash), "h": b"\xff" * 32})
     engine.dispose()
     code, report = _verify(cli, ws)
     assert code == 1 and report["first_bad_entry"] == 2
@@ -189,12 +200,15 @@ def test_checkpoint_catches_truncation_and_a_rewritten_chain(cli, ws, db_url, tm
     engine.dispose()
     prev, updates = audit.GENESIS, []
     for e in entries:
-        body = e.body.replace("e1.txt", "forged.txt") if e.seq == 2 else e.body
+        body = e.body.replace(b"e1.txt", b"forged.txt") if e.seq == 2 else e.body
         assert e.seq != 2 or body != e.body
         h = audit.chain_hash(prev, body)
-        updates.append((e.seq, body.replace("'", "''"), prev, h))
+        updates.append({"s": e.seq, "b": body, "p": prev, "h": h})
         prev = h
-    tamper(db_url, *[f"UPDATE audit_log SET body = '{b}', prev_hash = '{p}', entry_hash = '{h}' WHERE seq = {s}" for s, b, p, h in updates])
+    # entry hashes are unique: move them out of the way first, then write the forged chain
+    tamper(db_url, *(["UPDATE audit_log SET entry_hash = :tmp WHERE seq = :s"] * len(updates)),
+           params=[{"tmp": bytes([0xEE, u["s"]]) * 16, "s": u["s"]} for u in updates])
+    tamper(db_url, *(["UPDATE audit_log SET body = :b, prev_hash = :p, entry_hash = :h WHERE seq = :s"] * len(updates)), params=updates)
     code, report = _verify(cli, ws)
     assert code == 0  # the chain alone cannot tell...
     code, report = _verify(cli, ws, "--checkpoint", str(cp))

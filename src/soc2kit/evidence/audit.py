@@ -1,7 +1,7 @@
 """The append-only audit log: a hash chain, a Merkle tree over it, signed checkpoints and proofs.
 
 Each entry's body is canonical JSON of ``{seq, ts, actor, action, payload}``; its hash is
-``SHA-256(prev_hash || body)`` (the first entry's ``prev_hash`` is 64 zeros), so changing, deleting,
+``SHA-256(prev_hash || body)`` over raw bytes (the first entry's ``prev_hash`` is 32 zero bytes), so changing, deleting,
 inserting or reordering an entry breaks every later link. The chain alone cannot catch a rewrite of
 the whole chain by someone with database access; a *checkpoint* can: a signed tree head (entry
 count and RFC 9162 Merkle root over the bodies, signed with Ed25519) kept where the operator cannot
@@ -27,7 +27,7 @@ from soc2kit.evidence import merkle
 from soc2kit.evidence.db import lock_chain
 from soc2kit.evidence.schema import audit_log
 
-GENESIS = "0" * 64
+GENESIS = bytes(32)
 CHECKPOINT_FORMAT = "soc2kit-checkpoint/1"
 
 
@@ -43,22 +43,27 @@ def iso(ts: dt.datetime) -> str:
     return ts.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def chain_hash(prev_hash: str, body: str) -> str:
-    return hashlib.sha256(bytes.fromhex(prev_hash) + body.encode("utf-8")).hexdigest()
+def chain_hash(prev_hash: bytes, body: bytes) -> bytes:
+    return hashlib.sha256(prev_hash + body).digest()
 
 
 class Entry(NamedTuple):
     seq: int
-    ts: str
-    actor: str
-    action: str
-    body: str
-    prev_hash: str
-    entry_hash: str
+    body: bytes  #: UTF-8 canonical JSON of {seq, ts, actor, action, payload}
+    prev_hash: bytes
+    entry_hash: bytes
+
+    @property
+    def text(self) -> str:
+        return bytes(self.body).decode("utf-8")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return json.loads(self.body)
 
     @property
     def payload(self) -> dict[str, Any]:
-        return json.loads(self.body).get("payload", {})
+        return self.data.get("payload", {})
 
 
 def append(conn: Connection, action: str, payload: dict[str, Any], actor: str, *, now: dt.datetime | None = None) -> Entry:
@@ -66,11 +71,11 @@ def append(conn: Connection, action: str, payload: dict[str, Any], actor: str, *
     lock_chain(conn)
     head = conn.execute(select(audit_log.c.seq, audit_log.c.entry_hash).order_by(audit_log.c.seq.desc()).limit(1)).first()
     seq = (head.seq + 1) if head else 1
-    prev = head.entry_hash if head else GENESIS
+    prev = bytes(head.entry_hash) if head else GENESIS
     ts = iso(now or utc_now())
-    body = canonical({"seq": seq, "ts": ts, "actor": actor, "action": action, "payload": payload})
-    entry = Entry(seq, ts, actor, action, body, prev, chain_hash(prev, body))
-    conn.execute(audit_log.insert().values(seq=seq, ts=ts, actor=actor, action=action, body=body, prev_hash=prev, entry_hash=entry.entry_hash))
+    body = canonical({"seq": seq, "ts": ts, "actor": actor, "action": action, "payload": payload}).encode("utf-8")
+    entry = Entry(seq, body, prev, chain_hash(prev, body))
+    conn.execute(audit_log.insert().values(seq=seq, body=body, prev_hash=prev, entry_hash=entry.entry_hash))
     return entry
 
 
@@ -79,23 +84,23 @@ def append_many(conn: Connection, items: list[tuple[str, dict[str, Any], str]], 
     lock_chain(conn)
     head = conn.execute(select(audit_log.c.seq, audit_log.c.entry_hash).order_by(audit_log.c.seq.desc()).limit(1)).first()
     seq = head.seq if head else 0
-    prev = head.entry_hash if head else GENESIS
+    prev = bytes(head.entry_hash) if head else GENESIS
     ts = iso(now or utc_now())
     entries = []
     for action, payload, actor in items:
         seq += 1
-        body = canonical({"seq": seq, "ts": ts, "actor": actor, "action": action, "payload": payload})
-        entry = Entry(seq, ts, actor, action, body, prev, chain_hash(prev, body))
+        body = canonical({"seq": seq, "ts": ts, "actor": actor, "action": action, "payload": payload}).encode("utf-8")
+        entry = Entry(seq, body, prev, chain_hash(prev, body))
         entries.append(entry)
         prev = entry.entry_hash
     if entries:
         conn.execute(audit_log.insert(), [
-            {"seq": e.seq, "ts": e.ts, "actor": e.actor, "action": e.action, "body": e.body, "prev_hash": e.prev_hash, "entry_hash": e.entry_hash} for e in entries
+            {"seq": e.seq, "body": e.body, "prev_hash": e.prev_hash, "entry_hash": e.entry_hash} for e in entries
         ])
     return entries
 
 
-_SELECT = "SELECT seq, ts, actor, action, body, prev_hash, entry_hash FROM audit_log ORDER BY seq"
+_SELECT = "SELECT seq, body, prev_hash, entry_hash FROM audit_log ORDER BY seq"
 
 
 def iter_rows(conn: Connection, *, batch: int = 20000) -> Iterator[tuple]:
@@ -145,10 +150,10 @@ class ChainReport:
 
 
 def verify_chain(entries: Iterable[Entry | tuple], *, keep_leaves: bool = True) -> tuple[ChainReport, list[bytes]]:
-    """Check sequence numbers, the hash chain and each body against its columns.
+    """Check sequence numbers and the hash chain; collect the Merkle leaves.
 
-    Written for speed (a million entries in about a second): plain tuples, local names, and the
-    column check done on the canonical text rather than by parsing JSON.
+    Written for speed (a million entries in about a second): raw bytes straight from the driver,
+    local names, two SHA-256 calls per entry and nothing else on the happy path.
     """
     report = ChainReport()
     leaves: list[bytes] = []
@@ -156,37 +161,26 @@ def verify_chain(entries: Iterable[Entry | tuple], *, keep_leaves: bool = True) 
     expected_seq = 1
     prev = GENESIS
     sha = hashlib.sha256
-    fromhex = bytes.fromhex
-    dumps: dict[str, str] = {}
-
-    def quoted(value: str) -> str:
-        q = dumps.get(value)
-        if q is None:
-            q = dumps[value] = json.dumps(value, ensure_ascii=False)
-        return q
-
     n = 0
-    for e in entries:
-        seq, ts, actor, action, body, prev_hash, entry_hash = e
+    for seq, body, prev_hash, entry_hash in entries:
         n += 1
-        body_bytes = body.encode("utf-8")
-        if keep_leaves:
-            add_leaf(sha(b"\x00" + body_bytes).digest())
+        try:
+            if keep_leaves:
+                add_leaf(sha(b"\x00" + body).digest())
+            linked = sha(prev_hash + body).digest() == entry_hash
+        except TypeError:  # an edited row may come back as text or a memoryview
+            body, prev_hash, entry_hash = (bytes(x) if not isinstance(x, str) else x.encode() for x in (body, prev_hash, entry_hash))
+            if keep_leaves:
+                add_leaf(sha(b"\x00" + body).digest())
+            linked = sha(prev_hash + body).digest() == entry_hash
         if seq != expected_seq:
             kind = "deleted or missing" if seq > expected_seq else "duplicated or reordered"
             report.fail(seq, f"entry {seq}: expected sequence number {expected_seq} (an entry was {kind})")
             expected_seq = seq
         if prev_hash != prev:
             report.fail(seq, f"entry {seq}: its link to the previous entry is broken (an entry before it was changed, removed, inserted or reordered)")
-        try:
-            linked = sha(fromhex(prev_hash) + body_bytes).hexdigest()
-        except ValueError:
-            linked = ""
-        if linked != entry_hash:
+        if not linked:
             report.fail(seq, f"entry {seq}: its content does not match its hash (the entry was modified)")
-        elif not (body.startswith('{"action":' + quoted(action) + ',"actor":' + quoted(actor) + ',"payload":')
-                  and body.endswith(f',"seq":{seq},"ts":{quoted(ts)}}}')):
-            report.fail(seq, f"entry {seq}: its columns differ from its hashed content (the entry was modified)")
         prev = entry_hash
         expected_seq += 1
     report.entries = n

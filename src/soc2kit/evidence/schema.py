@@ -3,7 +3,7 @@ migrations in ``migrations/``; this module mirrors them for queries."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -11,12 +11,11 @@ audit_log = Table(
     "audit_log",
     metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
-    Column("ts", String(40), nullable=False),  # ISO 8601 UTC, as in the body
-    Column("actor", String(200), nullable=False),
-    Column("action", String(60), nullable=False),
-    Column("body", Text, nullable=False),  # canonical JSON of {seq, ts, actor, action, payload}: the hashed bytes
-    Column("prev_hash", String(64), nullable=False),
-    Column("entry_hash", String(64), nullable=False, unique=True),
+    # Only what is hashed is stored: time, actor and action live in the body, so there is no second
+    # copy that could disagree with it, and verification reads four columns.
+    Column("body", LargeBinary, nullable=False),  # UTF-8 canonical JSON of {seq, ts, actor, action, payload}: the hashed bytes
+    Column("prev_hash", LargeBinary(32), nullable=False),  # raw SHA-256 digests: no hex round trips when verifying
+    Column("entry_hash", LargeBinary(32), nullable=False, unique=True),
 )
 
 evidence_blob = Table(

@@ -45,7 +45,7 @@ def prove(store: EvidenceStore, seq: int, checkpoint: dict[str, Any]) -> dict[st
         conn.rollback()
     report, leaves = audit.verify_chain(entries)
     proof = audit.inclusion(leaves, seq, checkpoint)
-    proof["entry_body"] = entries[seq - 1].body
+    proof["entry_body"] = entries[seq - 1].text
     return proof
 
 

@@ -417,11 +417,16 @@ class EvidenceStore:
 
         problems = []
         bodies: dict[int, dict[str, Any]] = {}
+        records = self.list()
+        wanted = [r.audit_seq for r in records]
         with self.engine.connect() as conn:
-            for seq, body in conn.execute(select(audit_log.c.seq, audit_log.c.body).where(audit_log.c.action == "evidence.added")):
-                bodies[seq] = audit.json.loads(body).get("payload", {})
+            for k in range(0, len(wanted), 500):
+                for seq, body in conn.execute(select(audit_log.c.seq, audit_log.c.body).where(audit_log.c.seq.in_(wanted[k:k + 500]))):
+                    data = audit.json.loads(bytes(body))
+                    if data.get("action") == "evidence.added":
+                        bodies[seq] = data.get("payload", {})
             conn.rollback()
-        for rec in self.list():
+        for rec in records:
             p = bodies.get(rec.audit_seq)
             if p is None:
                 problems.append(f"evidence {rec.id}: its audit entry {rec.audit_seq} is missing")

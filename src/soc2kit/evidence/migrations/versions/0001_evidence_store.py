@@ -20,12 +20,9 @@ def upgrade() -> None:
     op.create_table(
         "audit_log",
         sa.Column("seq", SEQ, primary_key=True, autoincrement=False),
-        sa.Column("ts", sa.String(40), nullable=False),
-        sa.Column("actor", sa.String(200), nullable=False),
-        sa.Column("action", sa.String(60), nullable=False),
-        sa.Column("body", sa.Text, nullable=False),
-        sa.Column("prev_hash", sa.String(64), nullable=False),
-        sa.Column("entry_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+        sa.Column("prev_hash", sa.LargeBinary(32), nullable=False),
+        sa.Column("entry_hash", sa.LargeBinary(32), nullable=False, unique=True),
     )
     op.create_table(
         "evidence_blob",
