@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 from dataclasses import dataclass
@@ -53,10 +55,12 @@ def _initialised_examples(tmp_path_factory):
     def get(example: str) -> Path:
         if example not in cache:
             root = tmp_path_factory.mktemp("examples") / example
+            sink = io.StringIO()
             try:
-                main(["init", str(root), "--example", example])
+                with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                    main(["init", str(root), "--example", example])
             except SystemExit as exc:
-                assert not exc.code, f"init of {example} failed"
+                assert not exc.code, f"init of {example} failed: {sink.getvalue()}"
             cache[example] = root
         return cache[example]
 

@@ -1,0 +1,1 @@
+"""Gap analysis: control status (assessment), readiness scoring, phased plan, reports."""
