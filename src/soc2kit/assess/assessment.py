@@ -16,11 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from soc2kit._fs import atomic_write_text
-from soc2kit._yaml import dump_yaml, line_of, load_yaml, to_plain
+from soc2kit._yaml import line_of, load_yaml, to_plain
 from soc2kit.errors import Location, UserError
 
 ASSESSMENT_FILE = "assessment.yaml"
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FAST_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 STATUSES = ("implemented", "partial", "planned", "not_started", "not_applicable")
 CSV_COLUMNS = ["control_id", "status", "owner", "target_date", "justification", "notes"]
 FIELDS = ("status", "owner", "target_date", "justification", "notes")
@@ -98,14 +102,31 @@ class Assessment:
         path = root / ASSESSMENT_FILE
         if not path.exists():
             return cls(path, {})
+        try:  # fast path (libyaml); the line-keeping parser runs only when something is wrong
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_FAST_LOADER) or {}
+            result = cls._from_data(path, data, None)
+            if result is not None:
+                return result
+        except (yaml.YAMLError, UnicodeDecodeError, AssessmentError):
+            pass
         doc = load_yaml(path, what="assessment file")
         data = to_plain(doc) or {}
+        result = cls._from_data(path, data, doc)
+        assert result is not None
+        return result
+
+    @classmethod
+    def _from_data(cls, path: Path, data: Any, doc: Any) -> Assessment | None:
+        """Build from parsed data; with ``doc`` None (fast path) any problem returns None so the
+        caller re-parses with line numbers."""
         problems: list[tuple[Location, str]] = []
         if not isinstance(data, dict) or not isinstance(data.get("controls", {}), dict):
+            if doc is None:
+                return None
             raise AssessmentError([(Location(path, 1), "expected a mapping with a 'controls' mapping")])
         controls: dict[str, ControlStatus] = {}
         for cid, raw in (data.get("controls") or {}).items():
-            line, _ = line_of(doc, ("controls", cid))
+            line, _ = line_of(doc, ("controls", cid)) if doc is not None else (None, None)
             if not isinstance(raw, dict):
                 problems.append((Location(path, line, key=f"controls.{cid}"), "expected a mapping of status, owner, target_date, justification, notes, history"))
                 continue
@@ -123,6 +144,8 @@ class Assessment:
             history = raw.get("history") or []
             controls[str(cid)] = ControlStatus(values["status"], values["owner"], target, values["justification"], values["notes"], list(history))
         if problems:
+            if doc is None:
+                return None
             raise AssessmentError(problems, hint="fix assessment.yaml (or restore it from git)")
         return cls(path, controls)
 
@@ -134,7 +157,8 @@ class Assessment:
             entry["history"] = st.history
             data["controls"][cid] = entry
         header = "# Control assessment: written by `soc2kit assess`; history keeps every change (time, author, values).\n"
-        atomic_write_text(self.path, header + dump_yaml(data))
+        body = yaml.dump(data, Dumper=_FAST_DUMPER, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+        atomic_write_text(self.path, header + body)
 
     # --- queries ---------------------------------------------------------------------------
     def get(self, control_id: str) -> ControlStatus:
