@@ -124,7 +124,7 @@ def readiness_bars(items: list[tuple[str, float]], title: str) -> str:
         pct = percent(v)
         out.append("<g>")
         out.append(f"<title>{esc(label)}: {pct}</title>")
-        out.append(f'<text x="{_LABEL_RIGHT}" y="{y + 12:.1f}" text-anchor="end" fill="{INK}">{esc(_truncate(label, 32))}</text>')
+        out.append(f'<text x="{_LABEL_RIGHT}" y="{y + 12:.1f}" text-anchor="end" fill="{INK}">{esc(_truncate(label, 27))}</text>')
         out.append(f'<rect x="{_BAR_X0}" y="{y:.1f}" width="{w:.1f}" height="{_BAR_H}" fill="{readiness_colour(v)}"/>')
         out.append(f'<text x="{_BAR_X0 + w + 6:.1f}" y="{y + 12:.1f}" fill="{INK}" font-weight="600">{pct}</text>')
         out.append("</g>")

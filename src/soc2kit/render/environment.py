@@ -74,6 +74,15 @@ def every(value: str) -> str:
     return entry[0]
 
 
+def cadence(value: str) -> str:
+    """``daily`` -> ``every day``, ``continuous`` -> ``continuously``: safe for every frequency."""
+    if str(value) == "continuous":
+        return "continuously"
+    if str(value) == "per_event":
+        return "at each occurrence"
+    return "every " + every(value)
+
+
 def adverb(value: str) -> str:
     """``quarterly`` -> ``quarterly``, ``annual`` -> ``annually``."""
     entry = vocab.FREQUENCIES.get(str(value))
@@ -91,6 +100,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "tsc_label": _vocab_filter(vocab.TSC_CATEGORIES),
     "role_label": _vocab_filter(vocab.ROLES),
     "every": every,
+    "cadence": cadence,
     "adverb": adverb,
 }
 
