@@ -80,3 +80,19 @@ def swap_in(staged: Path, target: Path) -> None:
         raise
     _fsync_dir(target.parent)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def read_json(path: Path, what: str) -> object:
+    """Parse a JSON file, turning a missing or malformed file into one clear user error."""
+    import json
+
+    from soc2kit.errors import Location, UserError
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{what} not found", location=Location(path)) from None
+    except IsADirectoryError:
+        raise UserError(f"{what} is a directory, not a file", location=Location(path)) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UserError(f"{what} is not valid JSON: {exc}", location=Location(path)) from None

@@ -190,16 +190,9 @@ class Assessment:
 
 
 def export_csv(rows: list[dict[str, str]]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _safe(v) for k, v in row.items()})
-    return buf.getvalue()
+    from soc2kit.render.matrix import safe_csv
 
-
-def _safe(value: str) -> str:
-    return "'" + value if value and value[0] in "=+-@\t\r" else value
+    return safe_csv(CSV_COLUMNS, rows)
 
 
 def _unsafe(value: str) -> str:

@@ -235,15 +235,13 @@ def audit_check_proof(
     public_key: Annotated[str | None, typer.Option("--public-key", help="The signing key you trust (base64); default: the key in the proof.")] = None,
 ) -> None:
     """Check an inclusion proof on its own: no workspace or database needed (exit 1 if it fails)."""
+    from soc2kit._fs import read_json
     from soc2kit.errors import Location, UserError
     from soc2kit.evidence import audit
 
-    try:
-        proof = json.loads(proof_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError("proof file not found", location=Location(proof_file)) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UserError(f"proof file is not valid JSON: {exc}", location=Location(proof_file)) from None
+    proof = read_json(proof_file, "proof file")
+    if not isinstance(proof, dict):
+        raise UserError("not a soc2kit inclusion proof", location=Location(proof_file))
     if public_key is not None and proof.get("checkpoint", {}).get("public_key") != public_key:
         err.print("the checkpoint was signed by a different key than the one you trust")
         raise typer.Exit(ExitCode.FINDINGS)

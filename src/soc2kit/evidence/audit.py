@@ -243,12 +243,9 @@ class Signer:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError("checkpoint file not found", location=Location(path)) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UserError(f"checkpoint file is not valid JSON: {exc}", location=Location(path)) from None
+    from soc2kit._fs import read_json
+
+    data = read_json(path, "checkpoint file")
     needed = {"format", "origin", "tree_size", "root_hash", "timestamp", "public_key", "signature"}
     if not isinstance(data, dict) or not needed <= set(data) or data.get("format") != CHECKPOINT_FORMAT:
         raise UserError("not a soc2kit checkpoint", location=Location(path), hint=f"a checkpoint has the keys {', '.join(sorted(needed))}")

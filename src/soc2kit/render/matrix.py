@@ -55,10 +55,15 @@ def matrix_rows(views: Iterable[ControlView], cited_by: dict[str, list[Citation]
     return rows
 
 
-def matrix_csv(rows: list[dict[str, str]]) -> str:
+def safe_csv(columns: list[str], rows: list[dict[str, object]]) -> str:
+    """CSV with a header, ``\n`` line ends and every cell passed through ``safe_cell``."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: safe_cell(str(v)) for k, v in row.items()})
     return buf.getvalue()
+
+
+def matrix_csv(rows: list[dict[str, str]]) -> str:
+    return safe_csv(COLUMNS, rows)
