@@ -1,0 +1,1 @@
+"""Automated control checks that produce evidence (dataset integrity so far)."""
