@@ -7,6 +7,7 @@ import sys
 import traceback
 
 from soc2kit.cli import assess_cmds as _assess_cmds  # noqa: F401  (registers the commands)
+from soc2kit.cli import check_cmds as _check_cmds  # noqa: F401
 from soc2kit.cli import dataset_cmds as _dataset_cmds  # noqa: F401
 from soc2kit.cli import evidence_cmds as _evidence_cmds  # noqa: F401
 from soc2kit.cli.app import app

@@ -1,0 +1,120 @@
+"""`soc2kit check bias|drift`: automated AI checks whose results become evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from soc2kit.cli.app import TableFormat, _emit_json, _maybe_workspace, app, err, out
+from soc2kit.errors import ExitCode
+
+check_app = typer.Typer(help="Automated AI control checks; results are stored as evidence inside a workspace. Exit 0 pass, 1 findings, 2 bad input.",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(check_app, name="check")
+
+
+def _store_result(ws, result: dict[str, Any], control: str, name: str, description: str) -> int | None:
+    import json
+
+    from soc2kit.evidence.store import EvidenceStore, NewEvidence
+
+    store = EvidenceStore.open(ws)
+    try:
+        rec = store.add(NewEvidence(controls=[control], data=(json.dumps(result, indent=1, ensure_ascii=False) + "\n").encode(), name=name,
+                                    description=description, source_kind="check", source_id=result["check"]))
+        store.record("check.run", {"check": result["check"], "status": result["status"], "evidence_id": rec.id})
+        return rec.id
+    finally:
+        store.close()
+
+
+def _finish(result: dict[str, Any], ws, no_evidence: bool, control: str, name: str, description: str, fmt: TableFormat, show) -> None:
+    if ws is not None and not no_evidence:
+        result["evidence"] = _store_result(ws, result, control, name, description)
+    if fmt == TableFormat.json:
+        _emit_json(result)
+    else:
+        show(result)
+        if result.get("evidence"):
+            out.print(f"stored as evidence {result['evidence']} for {control}")
+    if result["status"] != "pass":
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+@check_app.command("bias")
+def check_bias(
+    data: Annotated[Path, typer.Option("--data", help="Predictions file: CSV, Parquet or JSON Lines.")],
+    label: Annotated[str, typer.Option("--label", help="Column with the true outcome.")],
+    prediction: Annotated[str, typer.Option("--prediction", help="Column with the model's decision.")],
+    sensitive: Annotated[str, typer.Option("--sensitive", help="Sensitive column(s), comma-separated; several give intersectional groups.")],
+    score: Annotated[str | None, typer.Option("--score", help="Column with the model's score, for AUC per group.")] = None,
+    pos_label: Annotated[str | None, typer.Option("--pos-label", help="The positive class when labels are not 0/1.")] = None,
+    dp_ratio_min: Annotated[float | None, typer.Option("--dp-ratio-min", help="Default: parameters.bias_dp_ratio_min (0.8, the four-fifths rule).")] = None,
+    eo_difference_max: Annotated[float | None, typer.Option("--eo-difference-max", help="Default: parameters.bias_eo_difference_max (0.1).")] = None,
+    min_group_size: Annotated[int | None, typer.Option("--min-group-size", help="Default: parameters.bias_min_group_size (100).")] = None,
+    no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
+) -> None:
+    """Per-group selection rate, accuracy, TPR, FPR, FNR (and AUC); fairness summaries as fairlearn defines them."""
+    from soc2kit.checks.bias import Thresholds, bias
+
+    ws = _maybe_workspace()
+    p = ws.profile.parameters if ws is not None else None
+    th = Thresholds(
+        dp_ratio_min=dp_ratio_min if dp_ratio_min is not None else (p.bias_dp_ratio_min if p else 0.8),
+        eo_difference_max=eo_difference_max if eo_difference_max is not None else (p.bias_eo_difference_max if p else 0.1),
+        min_group_size=min_group_size if min_group_size is not None else (p.bias_min_group_size if p else 100),
+    )
+    cols = [c.strip() for c in sensitive.split(",") if c.strip()]
+    positive: Any = pos_label
+    if pos_label is not None and pos_label.lstrip("-").isdigit():
+        positive = int(pos_label)
+    result = bias(data, label=label, prediction=prediction, sensitive=cols, score=score, pos_label=positive, thresholds=th)
+
+    def show(r: dict[str, Any]) -> None:
+        table = Table("Group", "Count", "Selection", "Accuracy", "TPR", "FPR", "FNR", "AUC", "", box=None, pad_edge=False)
+        for key, g in r["by_group"].items():
+            auc = g.get("auc")
+            table.add_row(key, str(g["count"]), f"{g['selection_rate']:.3f}", f"{g['accuracy']:.3f}", f"{g['tpr']:.3f}", f"{g['fpr']:.3f}", f"{g['fnr']:.3f}",
+                          "-" if auc is None else f"{auc:.3f}", "too small to judge" if g["small"] else "")
+        out.print(table)
+        s = r["judged_summary"]
+        fmt_v = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+        out.print(f"demographic parity: difference {fmt_v(s['demographic_parity_difference'])}, ratio {fmt_v(s['demographic_parity_ratio'])} (min {th.dp_ratio_min}); "
+                  f"equalized odds: difference {fmt_v(s['equalized_odds_difference'])} (max {th.eo_difference_max}), ratio {fmt_v(s['equalized_odds_ratio'])}")
+        for f in r["failures"]:
+            err.print(f"FAIL: {f}")
+        out.print(f"status: {r['status']}")
+
+    _finish(result, ws, no_evidence, "MDL-07", f"bias-{data.stem}.json", f"Bias check of {data.name} by {', '.join(cols)}: {result['status']}", fmt, show)
+
+
+@check_app.command("drift")
+def check_drift(
+    reference: Annotated[Path, typer.Option("--reference", help="Reference data (e.g. the training or release evaluation set).")],
+    current: Annotated[Path, typer.Option("--current", help="Current production data.")],
+    columns: Annotated[str | None, typer.Option("--columns", help="Comma-separated columns (default: all, which must match).")] = None,
+    no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
+) -> None:
+    """KS, Wasserstein, PSI (numeric) and chi-square, PSI, Jensen-Shannon (categorical) per column; the dataset verdict."""
+    from soc2kit.checks.drift import drift
+
+    ws = _maybe_workspace()
+    p = ws.profile.parameters if ws is not None else None
+    cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    result = drift(reference, current, columns=cols, psi_warning=p.drift_psi_warning if p else 0.1, psi_alert=p.drift_psi_alert if p else 0.25)
+
+    def show(r: dict[str, Any]) -> None:
+        table = Table("Column", "Kind", "Test", "Value", "PSI", "Drifted", box=None, pad_edge=False)
+        for name, m in r["columns"].items():
+            value = m["ks_p_value"] if m["test"] == "ks" else m["chi2_p_value"] if m["test"] == "chi2" else m[m["test"]]
+            table.add_row(name, m["kind"], m["test"], "n/a" if value is None else f"{value:.4g}", "n/a" if m["psi"] is None else f"{m['psi']:.3f} ({m['psi_band']})",
+                          "yes" if m["drifted"] else "no")
+        out.print(table)
+        out.print(f"share of drifted columns {r['share_drifted']:.2f}; status: {r['status']}")
+
+    _finish(result, ws, no_evidence, "MDL-06", f"drift-{current.stem}.json", f"Drift check of {current.name} against {reference.name}: {result['status']}", fmt, show)
