@@ -191,3 +191,30 @@ def test_cli_checks_store_evidence_and_exit_by_verdict(cli, workspace, tmp_path)
     bad = write(tmp_path / "bad.csv", "y,p,g\n1,0\n\x00\x01,,\n")
     r = cli("-w", ws, "check", "bias", "--data", bad, "--label", "y", "--prediction", "p", "--sensitive", "g")
     assert r.code == 2 and "Traceback" not in r.err
+
+
+def test_performance_metrics_match_scikit_learn_and_degradation_fails(cli, tmp_path):
+    from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, precision_score, recall_score, roc_auc_score
+
+    from soc2kit.checks.performance import classification_metrics, regression_metrics
+
+    df = predictions()
+    m = classification_metrics(df.y.to_numpy(), df.p.to_numpy(), df.s.to_numpy())
+    assert m["accuracy"] == pytest.approx(accuracy_score(df.y, df.p), abs=1e-9)
+    assert m["precision"] == pytest.approx(precision_score(df.y, df.p), abs=1e-9)
+    assert m["recall"] == pytest.approx(recall_score(df.y, df.p), abs=1e-9)
+    assert m["f1"] == pytest.approx(f1_score(df.y, df.p), abs=1e-9)
+    assert m["auc"] == pytest.approx(roc_auc_score(df.y, df.s), abs=1e-9)
+    rng = np.random.default_rng(0)
+    yr, pr = rng.normal(size=500), rng.normal(size=500)
+    rm = regression_metrics(yr, pr)
+    assert rm["mae"] == pytest.approx(mean_absolute_error(yr, pr), abs=1e-9)
+    assert rm["rmse"] == pytest.approx(float(np.sqrt(np.mean((yr - pr) ** 2))), abs=1e-9)
+    base = write(tmp_path / "base.json", json.dumps({"accuracy": 0.91, "f1": 0.80}))
+    same = write(tmp_path / "same.json", json.dumps({"accuracy": 0.90, "f1": 0.79}))
+    worse = write(tmp_path / "worse.json", json.dumps({"accuracy": 0.84, "f1": 0.79}))
+    assert cli("-w", tmp_path, "check", "performance", "--baseline", base, "--current", same).code == 0
+    r = cli("-w", tmp_path, "check", "performance", "--baseline", base, "--current", worse, "--format", "json")
+    assert r.code == 1 and json.loads(r.out)["failures"] == ["accuracy fell from 0.91 to 0.84"]
+    bad = write(tmp_path / "bad.json", json.dumps({"accuracy": "high"}))
+    assert cli("-w", tmp_path, "check", "performance", "--baseline", base, "--current", bad).code == 2

@@ -118,3 +118,37 @@ def check_drift(
         out.print(f"share of drifted columns {r['share_drifted']:.2f}; status: {r['status']}")
 
     _finish(result, ws, no_evidence, "MDL-06", f"drift-{current.stem}.json", f"Drift check of {current.name} against {reference.name}: {result['status']}", fmt, show)
+
+
+@check_app.command("performance")
+def check_performance(
+    baseline: Annotated[Path, typer.Option("--baseline", help="Metrics JSON or predictions of the release baseline.")],
+    current: Annotated[Path, typer.Option("--current", help="Metrics JSON or predictions from production now.")],
+    label: Annotated[str | None, typer.Option("--label", help="Label column (predictions input).")] = None,
+    prediction: Annotated[str | None, typer.Option("--prediction", help="Prediction column (predictions input).")] = None,
+    score: Annotated[str | None, typer.Option("--score", help="Score column, for AUC.")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="classification or regression (default: from the labels).")] = None,
+    tolerance: Annotated[float | None, typer.Option("--tolerance", help="Default: parameters.performance_drop_max (0.05).")] = None,
+    no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
+) -> None:
+    """Accuracy, precision, recall, F1, AUC (or MAE, RMSE) now against the release baseline; degradation beyond tolerance fails."""
+    from soc2kit.checks.performance import compare, metrics_from
+    from soc2kit.errors import UsageError
+
+    if task not in (None, "classification", "regression"):
+        raise UsageError(f"unknown task {task!r}", hint="classification or regression")
+    ws = _maybe_workspace()
+    tol = tolerance if tolerance is not None else (ws.profile.parameters.performance_drop_max if ws is not None else 0.05)
+    kw = {"label": label, "prediction": prediction, "score": score, "task": task}
+    result = compare(metrics_from(baseline, **kw), metrics_from(current, **kw), tol)
+
+    def show(r: dict[str, Any]) -> None:
+        table = Table("Metric", "Baseline", "Current", "Change", "Degraded", box=None, pad_edge=False)
+        for m, v in r["metrics"].items():
+            change = "n/a" if v["change"] is None else f"{v['change']:+.4f}"
+            table.add_row(m, f"{v['baseline']:.4f}", f"{v['current']:.4f}", change, "YES" if v["degraded"] else "no")
+        out.print(table)
+        out.print(f"tolerance {r['tolerance']}; status: {r['status']}")
+
+    _finish(result, ws, no_evidence, "MDL-06", f"performance-{current.stem}.json", f"Performance check of {current.name} against {baseline.name}: {result['status']}", fmt, show)
