@@ -218,3 +218,14 @@ def test_performance_metrics_match_scikit_learn_and_degradation_fails(cli, tmp_p
     assert r.code == 1 and json.loads(r.out)["failures"] == ["accuracy fell from 0.91 to 0.84"]
     bad = write(tmp_path / "bad.json", json.dumps({"accuracy": "high"}))
     assert cli("-w", tmp_path, "check", "performance", "--baseline", base, "--current", bad).code == 2
+
+
+def test_bootstrap_intervals_are_reproducible_and_ordered():
+    df = predictions()
+    a = bias(df, label="y", prediction="p", sensitive=["g"], bootstrap=500, seed=7)["confidence_intervals"]
+    b = bias(df, label="y", prediction="p", sensitive=["g"], bootstrap=500, seed=7)["confidence_intervals"]
+    assert a == b and a["replicates"] == 500
+    for key in ("demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference"):
+        lo, hi = a[key]
+        assert lo is not None and lo <= hi
+    assert bias(df, label="y", prediction="p", sensitive=["g"], bootstrap=0)["confidence_intervals"] is None

@@ -84,8 +84,44 @@ def _binary(lf: nw.LazyFrame, column: str, pos_label: Any) -> nw.Expr:
     return (nw.col(column) == literal).cast(nw.Int8)
 
 
+def bootstrap_intervals(groups: dict[str, dict[str, Any]], replicates: int = 1000, seed: int = 0, level: float = 0.95) -> dict[str, list[float | None]]:
+    """Percentile confidence intervals of the summary metrics by resampling each group's confusion
+    counts (a multinomial draw of n rows over TP/FP/TN/FN), not the rows: the cost does not grow
+    with the number of rows."""
+    import numpy as np
+
+    if not groups or replicates <= 0:
+        return {}
+    rng = np.random.default_rng(seed)
+    counts = np.array([[g["tp"], g["fp"], g["tn"], g["fn"]] for g in groups.values()], dtype=float)
+    n = counts.sum(axis=1)
+    draws = np.stack([rng.multinomial(int(n_i), c / n_i, size=replicates) for c, n_i in zip(counts, n, strict=True)], axis=1).astype(float)
+    tp, fp, tn, fn = (draws[..., i] for i in range(4))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sr = (tp + fp) / n
+        tpr = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        fpr = np.where(fp + tn > 0, fp / (fp + tn), 0.0)
+
+        def ratio(x):
+            hi, lo = x.max(axis=1), x.min(axis=1)
+            return np.where(hi > 0, lo / np.where(hi > 0, hi, 1), np.nan)
+
+        stats = {
+            "demographic_parity_difference": sr.max(axis=1) - sr.min(axis=1),
+            "demographic_parity_ratio": ratio(sr),
+            "equalized_odds_difference": np.maximum(tpr.max(axis=1) - tpr.min(axis=1), fpr.max(axis=1) - fpr.min(axis=1)),
+            "equalized_odds_ratio": np.fmin(ratio(tpr), ratio(fpr)),
+        }
+    q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
+    out: dict[str, list[float | None]] = {}
+    for key, values in stats.items():
+        finite = values[np.isfinite(values)]
+        out[key] = [float(v) for v in np.percentile(finite, q)] if len(finite) else [None, None]
+    return out
+
+
 def bias(source: Any, *, label: str, prediction: str, sensitive: list[str], score: str | None = None, pos_label: Any = None,
-         thresholds: Thresholds = Thresholds()) -> dict[str, Any]:
+         thresholds: Thresholds = Thresholds(), bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
     lf = open_frame(source)
     if not sensitive:
         raise UserError("at least one sensitive column is needed", hint="pass --sensitive COL[,COL]")
@@ -150,6 +186,7 @@ def bias(source: Any, *, label: str, prediction: str, sensitive: list[str], scor
         "by_group": groups,
         "summary": summary(groups),
         "judged_summary": judged_summary,
+        "confidence_intervals": {"level": 0.95, "replicates": bootstrap, "seed": seed, **bootstrap_intervals(judged, bootstrap, seed)} if bootstrap else None,
         "four_fifths": four_fifths,
         "small_groups": [k for k, g in groups.items() if g["small"]],
         "failures": failures,
