@@ -229,3 +229,18 @@ def test_bootstrap_intervals_are_reproducible_and_ordered():
         lo, hi = a[key]
         assert lo is not None and lo <= hi
     assert bias(df, label="y", prediction="p", sensitive=["g"], bootstrap=0)["confidence_intervals"] is None
+
+
+def test_large_samples_take_the_one_sort_path_and_still_equal_scipy():
+    from scipy.stats import ks_2samp, wasserstein_distance
+
+    from soc2kit.checks.drift import _ks_and_wasserstein
+
+    rng = np.random.default_rng(11)
+    a, b = rng.normal(0, 1, 15000), rng.normal(0.05, 1.2, 12001)
+    a[:100] = 0.5  # ties across both samples
+    b[:100] = 0.5
+    d, p, w = _ks_and_wasserstein(a, b)
+    ks = ks_2samp(a, b)
+    assert d == pytest.approx(ks.statistic, abs=1e-12) and p == pytest.approx(ks.pvalue, abs=1e-12)
+    assert w == pytest.approx(wasserstein_distance(a, b), abs=1e-9)

@@ -24,8 +24,8 @@ FORMAT = "soc2kit-dataset-manifest/1"
 CHUNK = 1 << 20
 
 
-def _hash_file(path: Path) -> str:
-    with path.open("rb") as fh:
+def _hash_file(path: str) -> str:
+    with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
@@ -33,16 +33,20 @@ def leaf(path: str, sha: str, size: int) -> bytes:
     return merkle.leaf_hash(f"{path}\0{sha}\0{size}".encode())
 
 
-def _walk(root: Path) -> list[tuple[str, os.stat_result, Path]]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        for name in sorted(filenames):
-            p = Path(dirpath) / name
-            st = p.lstat()
-            if not p.is_file() or p.is_symlink():
-                continue
-            out.append((p.relative_to(root).as_posix(), st, p))
+def _walk(root: Path) -> list[tuple[str, os.stat_result, str]]:
+    """Every regular file (symlinks are not followed), as (relative POSIX path, stat, full path),
+    with one ``stat`` per file (``os.scandir`` caches it)."""
+    out: list[tuple[str, os.stat_result, str]] = []
+    stack = [(str(root), "")]
+    while stack:
+        directory, prefix = stack.pop()
+        with os.scandir(directory) as it:
+            for entry in it:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, rel + "/"))
+                elif entry.is_file(follow_symlinks=False):
+                    out.append((rel, entry.stat(follow_symlinks=False), entry.path))
     out.sort(key=lambda t: t[0])
     return out
 
