@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import traceback
 
+from soc2kit.cli import access_cmds as _access_cmds  # noqa: F401
 from soc2kit.cli import assess_cmds as _assess_cmds  # noqa: F401  (registers the commands)
 from soc2kit.cli import check_cmds as _check_cmds  # noqa: F401
 from soc2kit.cli import dataset_cmds as _dataset_cmds  # noqa: F401

@@ -1,0 +1,164 @@
+"""The access review: source detection, findings, worksheet and the CLI (fixtures in tests/data/exports)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from soc2kit.checks.access import access_review, detect, norm_key, parse_bool, read_table, review_access, worksheet_csv
+from soc2kit.errors import UserError
+
+EX = Path(__file__).parent / "data" / "exports"
+AS_OF = date(2026, 11, 27)
+
+
+def run(idp: str, hr: str, **kw):
+    return access_review(EX / idp, EX / hr, as_of=AS_OF, **kw)
+
+
+def accounts(items: list[dict]) -> set[str]:
+    return {i["account"] for i in items}
+
+
+@pytest.mark.parametrize(("name", "side", "source"), [
+    ("aws_credential_report.csv", "idp", "aws_iam"),
+    ("google_users.csv", "idp", "google_workspace"),
+    ("entra_users.csv", "idp", "entra_id"),
+    ("okta_password_health.csv", "idp", "okta"),
+    ("idp_neutral.csv", "idp", "neutral_idp"),
+    ("bamboohr.csv", "hr", "bamboohr"),
+    ("rippling.csv", "hr", "rippling"),
+    ("hr_neutral.csv", "hr", "neutral_hr"),
+])
+def test_source_detection(name, side, source):
+    assert detect(read_table(EX / name), side).name == source
+
+
+def test_header_key_and_booleans():
+    assert norm_key("Email Address [Required]") == norm_key("Email Address") == "emailaddress"
+    assert norm_key("last_login") == "lastlogin"
+    assert [parse_bool(v) for v in ("TRUE", "true", "False", "Yes", "no", "maybe", "", None)] == [True, True, False, True, False, "unknown", "unknown", "unknown"]
+
+
+def test_google_suffixes_removed_and_semicolon_tab(tmp_path):
+    (tmp_path / "g.csv").write_text("First Name\tLast Name\tEmail Address\tStatus\tLast Sign In\nA\tB\ta@example.com\tActive\tNever logged in\n")
+    assert detect(read_table(tmp_path / "g.csv"), "idp").name == "google_workspace"
+    r = access_review(tmp_path / "g.csv", EX / "hr_neutral.csv", as_of=AS_OF)
+    assert r["mapping"]["idp"]["email"] == "Email Address"
+    assert r["findings"]["orphaned"][0]["email"] == "a@example.com"
+
+
+def test_aws_root_sentinels_and_orphans():
+    r = run("aws_credential_report.csv", "bamboohr.csv")
+    assert r["idp_source"] == "aws_iam" and r["hr_source"] == "bamboohr" and r["accounts"] == 4
+    assert accounts(r["findings"]["privileged"]) == {"<root_account>"}
+    assert accounts(r["findings"]["orphaned"]) == {"ci-deploy"}  # root is not an orphan, alice and bob map by e-mail
+    assert accounts(r["findings"]["terminated_active"]) == {"bob@example.com"}
+    unused = {i["account"]: i for i in r["findings"]["unused"]}
+    assert unused["bob@example.com"]["reason"] == "never"  # no_information
+    assert unused["ci-deploy"]["days"] == 299  # latest of the key dates; N/A ignored
+    assert r["status"] == "fail"
+    assert r["mapping"]["idp"]["last_login"] == ["password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date"]
+
+
+def test_google_never_logged_in_and_case_insensitive_email():
+    r = run("google_users.csv", "bamboohr.csv")
+    assert r["findings"]["orphaned"] == []  # Alice@Example.com matches alice@example.com
+    assert accounts(r["findings"]["terminated_active"]) == {"bob@example.com"}
+    assert [i["reason"] for i in r["findings"]["unused"]] == ["never"]
+    assert all(i["account"] != "carol@example.com" for k in r["findings"].values() for i in k)  # suspended, last use old: no finding
+
+
+def test_entra_true_false_and_termination_date_wins():
+    r = run("entra_users.csv", "bamboohr.csv")
+    assert r["mapping"]["idp"]["enabled"] == "accountEnabled"
+    (t,) = r["findings"]["terminated_active"]
+    assert t["email"] == "dave@example.com" and "date decides" in t["note"]
+    assert r["findings"]["orphaned"] == []  # the guest is disabled
+
+
+def test_okta_and_rippling_pass():
+    r = run("okta_password_health.csv", "rippling.csv")
+    assert r["status"] == "pass" and r["findings"]["terminated_active"] == []  # Erin is DEPROVISIONED
+
+
+def test_neutral_pair_every_finding_kind():
+    r = run("idp_neutral.csv", "hr_neutral.csv", roles=EX / "roles.csv", unused_days=90)
+    f = r["findings"]
+    assert accounts(f["terminated_active"]) == {"frank"}
+    assert accounts(f["privileged"]) == {"alice", "gina"}
+    assert accounts(f["unused"]) == {"frank", "gina"}  # hank is suspended
+    (c,) = f["sod_conflicts"]
+    assert c["person"] == "alice@example.com" and c["duties"] == ["train_models", "deploy_production"]
+    assert f["orphaned"] == []
+    assert r["status"] == "fail"
+    r2 = run("idp_neutral.csv", "hr_neutral.csv", unused_days=400)
+    assert accounts(r2["findings"]["unused"]) == {"gina"}
+
+
+def test_orphaned_against_other_roster():
+    r = run("idp_neutral.csv", "bamboohr.csv")
+    assert accounts(r["findings"]["orphaned"]) == {"frank", "gina", "ivan"}
+
+
+def test_worksheet_columns_and_formula_neutralised():
+    rev = review_access(EX / "entra_users.csv", EX / "bamboohr.csv", as_of=AS_OF)
+    rows = list(csv.reader(io.StringIO(worksheet_csv(rev))))
+    assert rows[0] == ["account", "email", "name", "source_status", "hr_status", "privileged", "last_login", "findings", "decision", "reviewer", "date"]
+    dave = next(r for r in rows if r[1] == "dave@example.com")
+    assert dave[2] == "'=HYPERLINK(\"http://evil\")"
+    assert dave[7] == "terminated_active" and dave[8:] == ["", "", ""]
+    assert len(rows) == 4
+
+
+def test_bad_inputs(tmp_path):
+    with pytest.raises(UserError, match="not found"):
+        run("missing.csv", "hr_neutral.csv")
+    with pytest.raises(UserError) as e:
+        run("idp_unknown.csv", "hr_neutral.csv")
+    assert "login_name, enabled_flag" in str(e.value) and "aws_iam" in str(e.value)
+    with pytest.raises(UserError) as e:
+        run("idp_neutral.csv", "hr_bad_date.csv")
+    assert "hr_bad_date.csv:3" in str(e.value) and "30/09/2026" in str(e.value)
+    (tmp_path / "roles.csv").write_text("group,duty\nml-train,trian_models\n")
+    with pytest.raises(UserError, match="unknown duty"):
+        run("idp_neutral.csv", "hr_neutral.csv", roles=tmp_path / "roles.csv")
+    (tmp_path / "x.xlsx").write_bytes(b"PK")
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        with pytest.raises(UserError, match="pip install openpyxl"):
+            access_review(tmp_path / "x.xlsx", EX / "hr_neutral.csv", as_of=AS_OF)
+
+
+def test_cli_exit_codes_and_worksheet(cli, tmp_path):
+    args = ["check", "access", "--as-of", "2026-11-27", "--no-evidence"]
+    r = cli(*args, "--idp", EX / "okta_password_health.csv", "--hr", EX / "rippling.csv")
+    assert r.code == 0, r.err
+    out = tmp_path / "ws.csv"
+    r = cli(*args, "--idp", EX / "idp_neutral.csv", "--hr", EX / "hr_neutral.csv", "--roles", EX / "roles.csv", "--worksheet", out, "--format", "json")
+    assert r.code == 1
+    data = json.loads(r.out)
+    assert data["check"] == "access.review" and data["findings"]["sod_conflicts"]
+    assert out.read_text(encoding="utf-8-sig").startswith("account,email,name,")
+    for bad in (["--idp", EX / "idp_unknown.csv", "--hr", EX / "hr_neutral.csv"],
+                ["--idp", tmp_path / "nope.csv", "--hr", EX / "hr_neutral.csv"],
+                ["--idp", EX / "idp_neutral.csv", "--hr", EX / "hr_bad_date.csv"]):
+        r = cli(*args, *bad)
+        assert r.code == 2 and r.err.startswith("error:") and "Traceback" not in r.err
+    r = cli("check", "access", "--as-of", "27/11/2026", "--idp", EX / "idp_neutral.csv", "--hr", EX / "hr_neutral.csv")
+    assert r.code == 2
+
+
+def test_cli_stores_evidence_for_ac05(cli, workspace):
+    root = workspace()
+    r = cli("check", "access", "--as-of", "2026-11-27", "--idp", EX / "okta_password_health.csv", "--hr", EX / "rippling.csv", "--format", "json", cwd=root)
+    assert r.code == 0, r.err
+    assert isinstance(json.loads(r.out)["evidence"], int)
+    r = cli("evidence", "list", cwd=root)
+    assert "access-review-2026-11-27.json" in r.out
