@@ -56,15 +56,20 @@ def main() -> int:
     pl.DataFrame({f"c{i}": rng.normal(0.05 * (i % 3), 1, args.rows) for i in range(args.columns)}).write_parquet(cur_f)
     t = time.perf_counter()
     result = drift(ref_f, cur_f)
+    with_read = time.perf_counter() - t
+    ref_df, cur_df = pl.read_parquet(ref_f), pl.read_parquet(cur_f)  # the peer's timer also starts with the data in memory
+    t = time.perf_counter()
+    drift(ref_df, cur_df)
     ours = time.perf_counter() - t
-    print(f"soc2kit check drift, {args.rows:,} + {args.rows:,} rows x {args.columns} columns: {ours:.2f} s (share drifted {result['share_drifted']:.2f})")
+    print(f"soc2kit check drift, {args.rows:,} + {args.rows:,} rows x {args.columns} columns: {ours:.2f} s with the data in memory "
+          f"({with_read:.2f} s reading the Parquet files too; share drifted {result['share_drifted']:.2f})")
     if not PEER_PY.exists():
         print("peer: Evidently not installed in benchmarks/.peer-evidently; see the docstring")
         return 0
     out = subprocess.run([str(PEER_PY), "-c", PEER, str(ref_f), str(cur_f)], capture_output=True, text=True, check=True)
     peer = json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
     print(f"Evidently 0.7 DataDriftPreset: {peer:.2f} s")
-    print(f"speed-up: {peer / ours:.1f}x [target >= 50x: {'ok' if peer / ours >= 50 else 'MISSED'}]")
+    print(f"speed-up, data in memory for both: {peer / ours:.1f}x [target >= 50x: {'ok' if peer / ours >= 50 else 'MISSED'}]; including our file reading: {peer / with_read:.1f}x")
     return 0
 
 

@@ -240,7 +240,31 @@ def test_large_samples_take_the_one_sort_path_and_still_equal_scipy():
     a, b = rng.normal(0, 1, 15000), rng.normal(0.05, 1.2, 12001)
     a[:100] = 0.5  # ties across both samples
     b[:100] = 0.5
-    d, p, w = _ks_and_wasserstein(a, b)
+    d, p, w, _sorted = _ks_and_wasserstein(a, b)
     ks = ks_2samp(a, b)
     assert d == pytest.approx(ks.statistic, abs=1e-12) and p == pytest.approx(ks.pvalue, abs=1e-12)
     assert w == pytest.approx(wasserstein_distance(a, b), abs=1e-9)
+
+
+def test_heavy_ties_in_large_integer_samples_equal_scipy():
+    from scipy.stats import ks_2samp, wasserstein_distance
+
+    from soc2kit.checks.drift import _ks_and_wasserstein
+
+    rng = np.random.default_rng(12)
+    a, b = rng.integers(0, 7, 20000).astype(float), rng.integers(0, 8, 15000).astype(float)
+    d, p, w, _sorted = _ks_and_wasserstein(a, b)
+    ks = ks_2samp(a, b)
+    assert d == pytest.approx(ks.statistic, abs=1e-12) and p == pytest.approx(ks.pvalue, abs=1e-12)
+    assert w == pytest.approx(wasserstein_distance(a, b), abs=1e-9)
+
+
+def test_tiny_p_values_stay_within_1e_9_of_scipy():
+    from scipy.stats import ks_2samp
+
+    from soc2kit.checks.drift import _ks_and_wasserstein
+
+    rng = np.random.default_rng(13)
+    a, b = rng.normal(0, 1, 30000), rng.normal(0.08, 1, 30000)
+    _, p, _, _sorted = _ks_and_wasserstein(a, b)
+    assert p == pytest.approx(ks_2samp(a, b).pvalue, abs=1e-9) and p < 1e-12
