@@ -268,3 +268,29 @@ def test_tiny_p_values_stay_within_1e_9_of_scipy():
     a, b = rng.normal(0, 1, 30000), rng.normal(0.08, 1, 30000)
     _, p, _, _sorted = _ks_and_wasserstein(a, b)
     assert p == pytest.approx(ks_2samp(a, b).pvalue, abs=1e-9) and p < 1e-12
+
+
+def test_reports_are_readable_and_escape_the_data(cli, tmp_path):
+    df = predictions()
+    df.loc[df.g == "c", "g"] = "<script>x</script> | *c*"
+    data = tmp_path / "p.csv"
+    df.to_csv(data, index=False)
+    md = tmp_path / "bias.md"
+    r = cli("-w", tmp_path, "check", "bias", "--data", data, "--label", "y", "--prediction", "p", "--sensitive", "g", "--report", md)
+    assert r.code in (0, 1), r.err
+    text = md.read_text()
+    assert "# Bias check" in text and "![Bias check](bias.svg)" in text and (tmp_path / "bias.svg").exists()
+    assert "<script>" not in text and "\\<script\\>" in text
+    assert all(line.count(" | ") == text.splitlines()[text.splitlines().index("## By group") + 2].count(" | ") for line in text.splitlines() if line.startswith("| c") or line.startswith("| \\<"))
+    page = tmp_path / "bias.html"
+    cli("-w", tmp_path, "check", "bias", "--data", data, "--label", "y", "--prediction", "p", "--sensitive", "g", "--report", page, "--no-evidence")
+    assert "<script>x" not in page.read_text() and "&lt;script&gt;" in page.read_text()
+    ref, cur = frames()
+    ref_f, cur_f = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.to_csv(ref_f, index=False)
+    cur.to_csv(cur_f, index=False)
+    drift_md = tmp_path / "drift.md"
+    r = cli("-w", tmp_path, "check", "drift", "--reference", ref_f, "--current", cur_f, "--report", drift_md)
+    assert "## Columns" in drift_md.read_text() and "Share of drifted columns" in drift_md.read_text()
+    r = cli("-w", tmp_path, "check", "drift", "--reference", ref_f, "--current", cur_f, "--report", tmp_path / "x.pdf")
+    assert r.code == 2 and "unknown report type" in r.err

@@ -31,9 +31,35 @@ def _store_result(ws, result: dict[str, Any], control: str, name: str, descripti
         store.close()
 
 
-def _finish(result: dict[str, Any], ws, no_evidence: bool, control: str, name: str, description: str, fmt: TableFormat, show) -> None:
+def write_report(result: dict[str, Any], path: Path) -> None:
+    """Markdown (with its chart as an SVG file beside it) or HTML, chosen by the file suffix."""
+    from soc2kit._fs import atomic_write_text
+    from soc2kit.checks import report
+    from soc2kit.errors import UsageError
+
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        atomic_write_text(path, report.check_html(result))
+    elif suffix == ".md":
+        svg = report.chart(result)
+        chart_name = path.stem + ".svg" if svg else None
+        if svg:
+            atomic_write_text(path.with_name(chart_name), svg)
+        atomic_write_text(path, report.check_markdown(result, chart_name))
+    else:
+        raise UsageError(f"unknown report type {path.suffix!r}", hint="end the report path with .md or .html")
+
+
+def _finish(result: dict[str, Any], ws, no_evidence: bool, control: str, name: str, description: str, fmt: TableFormat, show,
+            report_path: Path | None = None) -> None:
+    if report_path is not None and report_path.suffix.lower() not in (".md", ".html", ".htm"):
+        from soc2kit.errors import UsageError
+
+        raise UsageError(f"unknown report type {report_path.suffix!r}", hint="end the report path with .md or .html")
     if ws is not None and not no_evidence:
         result["evidence"] = _store_result(ws, result, control, name, description)
+    if report_path is not None:
+        write_report(result, report_path)
     if fmt == TableFormat.json:
         _emit_json(result)
     else:
@@ -55,6 +81,7 @@ def check_bias(
     dp_ratio_min: Annotated[float | None, typer.Option("--dp-ratio-min", help="Default: parameters.bias_dp_ratio_min (0.8, the four-fifths rule).")] = None,
     eo_difference_max: Annotated[float | None, typer.Option("--eo-difference-max", help="Default: parameters.bias_eo_difference_max (0.1).")] = None,
     min_group_size: Annotated[int | None, typer.Option("--min-group-size", help="Default: parameters.bias_min_group_size (100).")] = None,
+    report_path: Annotated[Path | None, typer.Option("--report", help="Also write a readable report: FILE.md (with an SVG chart beside it) or FILE.html.")] = None,
     no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
 ) -> None:
@@ -89,7 +116,7 @@ def check_bias(
             err.print(f"FAIL: {f}")
         out.print(f"status: {r['status']}")
 
-    _finish(result, ws, no_evidence, "MDL-07", f"bias-{data.stem}.json", f"Bias check of {data.name} by {', '.join(cols)}: {result['status']}", fmt, show)
+    _finish(result, ws, no_evidence, "MDL-07", f"bias-{data.stem}.json", f"Bias check of {data.name} by {', '.join(cols)}: {result['status']}", fmt, show, report_path)
 
 
 @check_app.command("drift")
@@ -97,6 +124,7 @@ def check_drift(
     reference: Annotated[Path, typer.Option("--reference", help="Reference data (e.g. the training or release evaluation set).")],
     current: Annotated[Path, typer.Option("--current", help="Current production data.")],
     columns: Annotated[str | None, typer.Option("--columns", help="Comma-separated columns (default: all, which must match).")] = None,
+    report_path: Annotated[Path | None, typer.Option("--report", help="Also write a readable report: FILE.md (with an SVG chart beside it) or FILE.html.")] = None,
     no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
 ) -> None:
@@ -117,7 +145,7 @@ def check_drift(
         out.print(table)
         out.print(f"share of drifted columns {r['share_drifted']:.2f}; status: {r['status']}")
 
-    _finish(result, ws, no_evidence, "MDL-06", f"drift-{current.stem}.json", f"Drift check of {current.name} against {reference.name}: {result['status']}", fmt, show)
+    _finish(result, ws, no_evidence, "MDL-06", f"drift-{current.stem}.json", f"Drift check of {current.name} against {reference.name}: {result['status']}", fmt, show, report_path)
 
 
 @check_app.command("performance")
@@ -129,6 +157,7 @@ def check_performance(
     score: Annotated[str | None, typer.Option("--score", help="Score column, for AUC.")] = None,
     task: Annotated[str | None, typer.Option("--task", help="classification or regression (default: from the labels).")] = None,
     tolerance: Annotated[float | None, typer.Option("--tolerance", help="Default: parameters.performance_drop_max (0.05).")] = None,
+    report_path: Annotated[Path | None, typer.Option("--report", help="Also write a readable report: FILE.md (with an SVG chart beside it) or FILE.html.")] = None,
     no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
 ) -> None:
@@ -151,4 +180,4 @@ def check_performance(
         out.print(table)
         out.print(f"tolerance {r['tolerance']}; status: {r['status']}")
 
-    _finish(result, ws, no_evidence, "MDL-06", f"performance-{current.stem}.json", f"Performance check of {current.name} against {baseline.name}: {result['status']}", fmt, show)
+    _finish(result, ws, no_evidence, "MDL-06", f"performance-{current.stem}.json", f"Performance check of {current.name} against {baseline.name}: {result['status']}", fmt, show, report_path)
