@@ -181,3 +181,57 @@ def check_performance(
         out.print(f"tolerance {r['tolerance']}; status: {r['status']}")
 
     _finish(result, ws, no_evidence, "MDL-06", f"performance-{current.stem}.json", f"Performance check of {current.name} against {baseline.name}: {result['status']}", fmt, show, report_path)
+
+
+@check_app.command("registry")
+def check_registry(
+    registry: Annotated[Path, typer.Option("--registry", help="Registry file (YAML or JSON; format in docs/checks.md).")],
+    alias: Annotated[list[str] | None, typer.Option("--production-alias", help="Aliases that mean production (default: champion, production, prod, live).")] = None,
+    no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the snapshot and result as evidence.")] = False,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
+) -> None:
+    """Lineage of each model version, production versions without independent approval or model card;
+    inside a workspace, the changes since the last snapshot go to the audit log."""
+    import json
+
+    from soc2kit.checks import registry as reg
+
+    models = reg.load_registry_file(registry)
+    result = reg.review(models, tuple(a.lower() for a in alias) if alias else reg.PRODUCTION_ALIASES)
+    ws = _maybe_workspace()
+    if ws is not None and not no_evidence:
+        from soc2kit.evidence.store import EvidenceStore, NewEvidence
+
+        store = EvidenceStore.open(ws)
+        try:
+            name = f"registry-snapshot-{registry.stem}.json"
+            previous = None
+            earlier = [r for r in store.list(control="MDL-01") if r.source_id == "ai.registry" and r.name == name]
+            if earlier:
+                previous = json.loads(store.blob_path(earlier[-1].sha256).read_bytes()).get("models")
+            changes = reg.diff(previous, models)
+            for change in changes:
+                store.record("registry.change", {"registry": registry.name, **change})
+            snapshot = {"registry": registry.name, "models": models, "result": result}
+            rec = store.add(NewEvidence(controls=["MDL-01", "MDL-02", "AC-11"], data=(json.dumps(snapshot, indent=1, sort_keys=True) + "\n").encode(), name=name,
+                                        description=f"Model registry snapshot of {registry.name}: {result['versions']} versions, {len(changes)} changes since the last snapshot",
+                                        source_kind="check", source_id="ai.registry"))
+            store.record("check.run", {"check": "ai.registry", "status": result["status"], "evidence_id": rec.id})
+            result["changes"] = changes
+            result["evidence"] = rec.id
+        finally:
+            store.close()
+    if fmt == TableFormat.json:
+        _emit_json(result)
+    else:
+        table = Table("Model", "Version", "Run", "Dataset", "Production", box=None, pad_edge=False)
+        for item in result["lineage"]:
+            table.add_row(item["model"], item["version"], item["run_id"] or "-", (item["dataset_manifest"] or "-")[:16], ", ".join(item["production"]) or "-")
+        out.print(table)
+        for change in result.get("changes", []):
+            out.print("change: " + ", ".join(f"{k}={v}" for k, v in change.items()))
+        for f in result["failures"]:
+            err.print(f"FAIL: {f}")
+        out.print(f"status: {result['status']}" + (f"; snapshot stored as evidence {result['evidence']}" if result.get("evidence") else ""))
+    if result["status"] != "pass":
+        raise typer.Exit(ExitCode.FINDINGS)

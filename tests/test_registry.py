@@ -1,0 +1,60 @@
+"""Model registry check: lineage, independent approval, model cards, and change history."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import write
+
+REGISTRY = """\
+models:
+  - name: risk-model
+    aliases: {champion: "3", challenger: "4"}
+    versions:
+      - {version: "3", created_by: alice, run_id: r3, dataset_manifest: abc123, metrics: {auc: 0.91}, model_card: cards/v3.md, approved_by: bob, approved_at: 2027-01-12}
+      - {version: "4", created_by: carol, run_id: r4, dataset_manifest: def456, metrics: {auc: 0.92}}
+  - name: triage-llm
+    aliases: {production: "7"}
+    versions:
+      - {version: "7", created_by: dan, approved_by: dan, model_card: cards/llm-7.md, tags: {provider_model: pinned-2027-01}}
+"""
+
+
+def test_production_without_independent_approval_or_card_fails(cli, tmp_path):
+    reg = write(tmp_path / "registry.yaml", REGISTRY)
+    r = cli("-w", tmp_path, "check", "registry", "--registry", reg, "--format", "json")
+    assert r.code == 1
+    data = json.loads(r.out)
+    assert data["models"] == 2 and data["versions"] == 3
+    assert [(u["model"], u["version"]) for u in data["production_without_independent_approval"]] == [("triage-llm", "7")]
+    assert "approved by its author" in data["production_without_independent_approval"][0]["why"]
+    assert {"model": "risk-model", "version": "4", "production": False} in data["versions_without_model_card"]
+    lineage = {(x["model"], x["version"]): x for x in data["lineage"]}
+    assert lineage[("risk-model", "3")]["dataset_manifest"] == "abc123" and lineage[("risk-model", "3")]["production"] == ["alias champion"]
+
+
+def test_snapshots_turn_registry_changes_into_audit_log_entries(cli, workspace, tmp_path):
+    ws = workspace("healthtech")
+    reg = write(tmp_path / "registry.yaml", REGISTRY.replace("approved_by: dan", "approved_by: erin"))
+    first = json.loads(cli("-w", ws, "check", "registry", "--registry", reg, "--format", "json").out)
+    assert first["status"] == "pass" and first["changes"] == [{"change": "first_snapshot", "models": ["risk-model", "triage-llm"]}]
+    moved = REGISTRY.replace("approved_by: dan", "approved_by: erin").replace('champion: "3", challenger: "4"', 'champion: "4", challenger: "3"')
+    moved = moved.replace("provider_model: pinned-2027-01", "provider_model: pinned-2027-03")
+    reg.write_text(moved)
+    r = cli("-w", ws, "check", "registry", "--registry", reg, "--format", "json")
+    second = json.loads(r.out)
+    kinds = {(c["change"], c.get("alias") or c.get("tag")) for c in second["changes"]}
+    assert ("alias_moved", "champion") in kinds and ("alias_moved", "challenger") in kinds and ("tag_changed", "provider_model") in kinds
+    assert r.code == 1  # version 4 is now the champion: no approval, no model card
+    report = json.loads(cli("-w", ws, "audit", "verify", "--format", "json").out)
+    assert report["ok"]
+    third = json.loads(cli("-w", ws, "check", "registry", "--registry", reg, "--format", "json").out)
+    assert third["changes"] == []
+
+
+def test_bad_registry_files_exit_2(cli, tmp_path):
+    for text, message in (("models: {}\n", "needs a 'models' list"), ("models:\n  - name: m\n    aliases: {champion: '9'}\n    versions: []\n", "not listed"),
+                          ("models:\n  - name: m\n    versions:\n      - {version: '1', owner: x}\n", "unknown key")):
+        reg = write(tmp_path / "r.yaml", text)
+        r = cli("-w", tmp_path, "check", "registry", "--registry", reg)
+        assert r.code == 2 and message in r.err, r.err
