@@ -15,6 +15,10 @@ check_app = typer.Typer(help="Automated AI control checks; results are stored as
                         no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(check_app, name="check")
 
+ReportOption = Annotated[Path | None, typer.Option("--report", help="Also write a readable report: FILE.md (with an SVG chart beside it) or FILE.html.")]
+NoEvidenceOption = Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")]
+FormatOption = Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")]
+
 
 def _store_result(ws, result: dict[str, Any], control: str, name: str, description: str) -> int | None:
     import json
@@ -81,9 +85,9 @@ def check_bias(
     dp_ratio_min: Annotated[float | None, typer.Option("--dp-ratio-min", help="Default: parameters.bias_dp_ratio_min (0.8, the four-fifths rule).")] = None,
     eo_difference_max: Annotated[float | None, typer.Option("--eo-difference-max", help="Default: parameters.bias_eo_difference_max (0.1).")] = None,
     min_group_size: Annotated[int | None, typer.Option("--min-group-size", help="Default: parameters.bias_min_group_size (100).")] = None,
-    report_path: Annotated[Path | None, typer.Option("--report", help="Also write a readable report: FILE.md (with an SVG chart beside it) or FILE.html.")] = None,
-    no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
+    report_path: ReportOption = None,
+    no_evidence: NoEvidenceOption = False,
+    fmt: FormatOption = TableFormat.table,
 ) -> None:
     """Per-group selection rate, accuracy, TPR, FPR, FNR (and AUC); fairness summaries as fairlearn defines them."""
     from soc2kit.checks.bias import Thresholds, bias
@@ -124,9 +128,9 @@ def check_drift(
     reference: Annotated[Path, typer.Option("--reference", help="Reference data (e.g. the training or release evaluation set).")],
     current: Annotated[Path, typer.Option("--current", help="Current production data.")],
     columns: Annotated[str | None, typer.Option("--columns", help="Comma-separated columns (default: all, which must match).")] = None,
-    report_path: Annotated[Path | None, typer.Option("--report", help="Also write a readable report: FILE.md (with an SVG chart beside it) or FILE.html.")] = None,
-    no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
+    report_path: ReportOption = None,
+    no_evidence: NoEvidenceOption = False,
+    fmt: FormatOption = TableFormat.table,
 ) -> None:
     """KS, Wasserstein, PSI (numeric) and chi-square, PSI, Jensen-Shannon (categorical) per column; the dataset verdict."""
     from soc2kit.checks.drift import drift
@@ -157,9 +161,9 @@ def check_performance(
     score: Annotated[str | None, typer.Option("--score", help="Score column, for AUC.")] = None,
     task: Annotated[str | None, typer.Option("--task", help="classification or regression (default: from the labels).")] = None,
     tolerance: Annotated[float | None, typer.Option("--tolerance", help="Default: parameters.performance_drop_max (0.05).")] = None,
-    report_path: Annotated[Path | None, typer.Option("--report", help="Also write a readable report: FILE.md (with an SVG chart beside it) or FILE.html.")] = None,
-    no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
+    report_path: ReportOption = None,
+    no_evidence: NoEvidenceOption = False,
+    fmt: FormatOption = TableFormat.table,
 ) -> None:
     """Accuracy, precision, recall, F1, AUC (or MAE, RMSE) now against the release baseline; degradation beyond tolerance fails."""
     from soc2kit.checks.performance import compare, metrics_from
