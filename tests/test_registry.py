@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import write
 
 REGISTRY = """\
@@ -58,3 +60,32 @@ def test_bad_registry_files_exit_2(cli, tmp_path):
         reg = write(tmp_path / "r.yaml", text)
         r = cli("-w", tmp_path, "check", "registry", "--registry", reg)
         assert r.code == 2 and message in r.err, r.err
+
+
+@pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy is deprecated")  # inside MLflow's own SQLAlchemy code
+def test_reads_a_real_mlflow_registry(cli, workspace, tmp_path):
+    mlflow = pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    mlflow.set_tracking_uri(uri)
+    exp = client.create_experiment("risk", artifact_location=str(tmp_path / "artifacts"))
+    run = client.create_run(exp)
+    client.log_metric(run.info.run_id, "auc", 0.91)
+    client.log_param(run.info.run_id, "dataset_manifest", "4e3bbb1f")
+    client.create_registered_model("risk-model")
+    v1 = client.create_model_version("risk-model", source=str(tmp_path / "artifacts" / "m1"), run_id=run.info.run_id,
+                                     tags={"created_by": "alice", "approved_by": "bob", "model_card": "cards/v1.md"})
+    v2 = client.create_model_version("risk-model", source=str(tmp_path / "artifacts" / "m2"), tags={"created_by": "carol"})
+    client.set_registered_model_alias("risk-model", "champion", v1.version)
+    ws = workspace("healthtech")
+    first = json.loads(cli("-w", ws, "check", "registry", "--mlflow-uri", uri, "--format", "json").out)
+    assert first["status"] == "pass" and first["versions"] == 2
+    lineage = {x["version"]: x for x in first["lineage"]}
+    assert lineage["1"]["metrics"] == {"auc": 0.91} and lineage["1"]["dataset_manifest"] == "4e3bbb1f" and lineage["1"]["production"] == ["alias champion"]
+    client.set_registered_model_alias("risk-model", "champion", v2.version)  # MLflow keeps no record of this move
+    r = cli("-w", ws, "check", "registry", "--mlflow-uri", uri, "--format", "json")
+    second = json.loads(r.out)
+    assert r.code == 1 and {"change": "alias_moved", "model": "risk-model", "alias": "champion", "from": "1", "to": "2"} in second["changes"]
+    assert any("v2 is in production" in f for f in second["failures"])

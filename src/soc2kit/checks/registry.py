@@ -146,3 +146,51 @@ def diff(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[dict[
                 if ov.get(key) != nv.get(key):
                     changes.append({"change": f"{key}_changed", "model": name, "version": v, "from": ov.get(key), "to": nv.get(key)})
     return changes
+
+
+def load_mlflow_registry(tracking_uri: str) -> dict[str, Any]:
+    """Read an MLflow 3 model registry into the same normalised form as the registry file.
+
+    MLflow records no approver and usually no author (a version's ``user_id`` is empty), so the
+    approval, author and model card are read from model-version tags the release process sets:
+    ``approved_by``, ``approved_at``, ``created_by``, ``model_card`` and ``dataset_manifest``
+    (the latter also from the run's params or tags). Metrics come from the version's run. Aliases
+    are read per model (``get_registered_model``), because version searches return them empty.
+    """
+    try:
+        from mlflow.tracking import MlflowClient
+    except ImportError:
+        raise UserError("reading an MLflow registry needs MLflow", hint="pip install 'soc2kit[mlflow]'") from None
+    import datetime as dt
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    models: dict[str, Any] = {}
+    try:
+        registered = client.search_registered_models()
+    except Exception as exc:  # MLflow raises its own exception types for unreachable stores
+        raise UserError(f"cannot read the MLflow registry at {tracking_uri}: {str(exc).splitlines()[0][:200]}") from None
+    for rm in registered:
+        name = rm.name
+        aliases = {str(k): str(v) for k, v in (client.get_registered_model(name).aliases or {}).items()}
+        versions: dict[str, Any] = {}
+        for mv in client.search_model_versions(f"name='{name}'"):
+            tags = dict(mv.tags or {})
+            metrics: dict[str, Any] = {}
+            manifest = tags.get("dataset_manifest")
+            if mv.run_id:
+                try:
+                    run = client.get_run(mv.run_id)
+                    metrics = dict(run.data.metrics)
+                    manifest = manifest or run.data.params.get("dataset_manifest") or run.data.tags.get("dataset_manifest")
+                except Exception:  # the run may have been deleted: lineage is then reported as missing
+                    pass
+            created = dt.datetime.fromtimestamp(mv.creation_timestamp / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if mv.creation_timestamp else None
+            stage = mv.current_stage if mv.current_stage and mv.current_stage != "None" else None
+            versions[str(mv.version)] = {
+                "created_by": _text(tags.get("created_by") or mv.user_id), "created_at": created, "run_id": _text(mv.run_id),
+                "dataset_manifest": _text(manifest), "metrics": metrics, "model_card": _text(tags.get("model_card")),
+                "approved_by": _text(tags.get("approved_by")), "approved_at": _text(tags.get("approved_at")), "stage": stage,
+                "tags": {k: str(v) for k, v in tags.items()},
+            }
+        models[name] = {"aliases": aliases, "versions": versions}
+    return models

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -189,7 +190,8 @@ def check_performance(
 
 @check_app.command("registry")
 def check_registry(
-    registry: Annotated[Path, typer.Option("--registry", help="Registry file (YAML or JSON; format in docs/checks.md).")],
+    registry: Annotated[Path | None, typer.Option("--registry", help="Registry file (YAML or JSON; format in docs/checks.md).")] = None,
+    mlflow_uri: Annotated[str | None, typer.Option("--mlflow-uri", help="MLflow tracking/registry URI, e.g. sqlite:///mlflow.db (needs soc2kit[mlflow]).")] = None,
     alias: Annotated[list[str] | None, typer.Option("--production-alias", help="Aliases that mean production (default: champion, production, prod, live).")] = None,
     no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the snapshot and result as evidence.")] = False,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
@@ -199,8 +201,12 @@ def check_registry(
     import json
 
     from soc2kit.checks import registry as reg
+    from soc2kit.errors import UsageError
 
-    models = reg.load_registry_file(registry)
+    if (registry is None) == (mlflow_uri is None):
+        raise UsageError("give exactly one of --registry FILE and --mlflow-uri URI")
+    models = reg.load_registry_file(registry) if registry is not None else reg.load_mlflow_registry(mlflow_uri)
+    source_name = registry.stem if registry is not None else "mlflow-" + hashlib.sha256(mlflow_uri.encode()).hexdigest()[:8]
     result = reg.review(models, tuple(a.lower() for a in alias) if alias else reg.PRODUCTION_ALIASES)
     ws = _maybe_workspace()
     if ws is not None and not no_evidence:
@@ -208,17 +214,17 @@ def check_registry(
 
         store = EvidenceStore.open(ws)
         try:
-            name = f"registry-snapshot-{registry.stem}.json"
+            name = f"registry-snapshot-{source_name}.json"
             previous = None
             earlier = [r for r in store.list(control="MDL-01") if r.source_id == "ai.registry" and r.name == name]
             if earlier:
                 previous = json.loads(store.blob_path(earlier[-1].sha256).read_bytes()).get("models")
             changes = reg.diff(previous, models)
             for change in changes:
-                store.record("registry.change", {"registry": registry.name, **change})
-            snapshot = {"registry": registry.name, "models": models, "result": result}
+                store.record("registry.change", {"registry": source_name, **change})
+            snapshot = {"registry": source_name, "models": models, "result": result}
             rec = store.add(NewEvidence(controls=["MDL-01", "MDL-02", "AC-11"], data=(json.dumps(snapshot, indent=1, sort_keys=True) + "\n").encode(), name=name,
-                                        description=f"Model registry snapshot of {registry.name}: {result['versions']} versions, {len(changes)} changes since the last snapshot",
+                                        description=f"Model registry snapshot of {source_name}: {result['versions']} versions, {len(changes)} changes since the last snapshot",
                                         source_kind="check", source_id="ai.registry"))
             store.record("check.run", {"check": "ai.registry", "status": result["status"], "evidence_id": rec.id})
             result["changes"] = changes
