@@ -24,6 +24,12 @@ def backends():
         out.append(("pyarrow", lambda df: pa.Table.from_pandas(df, preserve_index=False)))
     except ImportError:  # pragma: no cover
         pass
+    try:
+        import duckdb
+
+        out.append(("duckdb", lambda df: duckdb.sql("select * from df")))
+    except ImportError:  # pragma: no cover
+        pass
     return out
 
 

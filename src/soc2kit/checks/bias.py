@@ -149,7 +149,7 @@ def bias(source: Any, *, label: str, prediction: str, sensitive: list[str], scor
     groups: dict[str, dict[str, Any]] = {}
     for row in counts.iter_rows(named=True):
         key = " & ".join(f"{row[c]}" for c in sensitive) if len(sensitive) > 1 else str(row[sensitive[0]])
-        n, tp, fp, tn, fn = row["n"], row["tp"], row["fp"], row["tn"], row["fn"]
+        n, tp, fp, tn, fn = (int(row[k]) for k in ("n", "tp", "fp", "tn", "fn"))  # some engines sum to Decimal
         groups[key] = {
             "count": n, "tp": tp, "fp": fp, "tn": tn, "fn": fn,
             "selection_rate": _rate(tp + fp, n), "accuracy": _rate(tp + tn, n),
