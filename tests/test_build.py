@@ -148,3 +148,17 @@ def test_control_frequency_follows_the_profile_parameter(cli, workspace):
     rows = {r["control_id"]: r for r in csv.DictReader(io.StringIO((root / "dist" / "control-matrix.csv").read_text()))}
     assert rows["OPS-03"]["frequency"] == "semiannual"
     assert rows["AC-05"]["frequency"] == "quarterly"
+
+
+def test_the_control_text_cache_is_invisible_and_follows_the_profile(cli, workspace):
+    root = workspace("llm-startup")
+    assert cli("-w", root, "build", "--format", "md").code == 0
+    first = (root / "dist" / "control-matrix.csv").read_text()
+    assert list((root / ".soc2kit" / "cache").glob("controls-*.json"))
+    assert cli("-w", root, "build", "--format", "md").code == 0
+    assert (root / "dist" / "control-matrix.csv").read_text() == first  # from the cache, byte-identical
+    prof = root / "soc2kit.yaml"
+    prof.write_text(prof.read_text() + "parameters:\n  access_review_interval: monthly\n")
+    assert cli("-w", root, "build", "--format", "md").code == 0
+    rows = {r["control_id"]: r for r in csv.DictReader(io.StringIO((root / "dist" / "control-matrix.csv").read_text()))}
+    assert rows["AC-05"]["statement"].startswith("Every month,") and rows["AC-05"]["frequency"] == "monthly"

@@ -182,7 +182,7 @@ def build(ws: Workspace, *, formats: list[str] | None = None, out: Path | None =
 
     t = time.perf_counter()
     context = build_context(ws.profile)
-    views = select_controls(catalog, ws.profile, context)
+    views = select_controls(catalog, ws.profile, context, cache_dir=ws.state_dir / "cache")
     timings["select"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -31,6 +31,7 @@ WORKSPACE_GITIGNORE = """\
 dist/
 soc2kit.db
 soc2kit.db-*
+.soc2kit/cache/
 """
 
 
