@@ -135,9 +135,9 @@ def build_plan(catalog: Catalog, views: list[ControlView], gap: dict[str, Any], 
             if doc.id not in cited_in[cit.control_id]:
                 cited_in[cit.control_id].append(doc.id)
     # Phase 3: controls, most important first
-    todo = [cid for cid in applicable if status.get(cid) in ("partial", "planned", "not_started")]
-    todo.sort(key=lambda cid: (-(unmet_by_control.get(cid, 0) * 2 + (2 if applicable[cid].control.ai_specific else 0) + (1 if status[cid] == "partial" else 0)), cid))
-    for rank, cid in enumerate(todo, start=1):
+    open_controls = [cid for cid in applicable if status.get(cid) in ("partial", "planned", "not_started")]
+    open_controls.sort(key=lambda cid: (-(unmet_by_control.get(cid, 0) * 2 + (2 if applicable[cid].control.ai_specific else 0) + (1 if status[cid] == "partial" else 0)), cid))
+    for rank, cid in enumerate(open_controls, start=1):
         v = applicable[cid]
         deps = [approval_of[p] for p in cited_in.get(cid, []) if p in approval_of] or [t_approve_plan.id]
         verb = "Complete" if status[cid] == "partial" else "Implement"

@@ -114,12 +114,12 @@ def _interactive(ws, assessment, views, author: str, revisit: bool) -> None:
     from soc2kit.assess.assessment import validate_values
     from soc2kit.library.models import AREAS
 
-    todo = [v for v in views if revisit or v.id not in assessment.controls]
-    done = len(views) - len(todo)
+    pending = [v for v in views if revisit or v.id not in assessment.controls]
+    done = len(views) - len(pending)
     out.print(f"{len(views)} applicable controls, {done} already assessed. Answers are saved as you go; Ctrl-C to stop.")
     out.print("Status: i=implemented, p=partial, pl=planned, n=not started, na=not applicable; Enter keeps the current value; q quits.")
     by_area: dict[str, list] = {}
-    for v in todo:
+    for v in pending:
         by_area.setdefault(v.control.area, []).append(v)
     count = done
     for area, items in by_area.items():
