@@ -162,3 +162,29 @@ def test_cli_stores_evidence_for_ac05(cli, workspace):
     assert isinstance(json.loads(r.out)["evidence"], int)
     r = cli("evidence", "list", cwd=root)
     assert "access-review-2026-11-27.json" in r.out
+
+
+def test_a_user_mapping_reads_an_export_the_kit_does_not_know(cli, tmp_path):
+    idp = tmp_path / "acme-sso.csv"
+    idp.write_text("Username,Work Email,Account State,Last Login (UTC)\n"
+                   "ann,ann@acme.example,active,2027-03-01 09:00\n"
+                   "ben,ben@acme.example,active,-\n"
+                   "old,old@acme.example,active,2026-01-02 10:00\n", encoding="utf-8")
+    mapping = tmp_path / "acme-sso.yaml"
+    mapping.write_text("name: acme-sso\ncolumns:\n  account: Username\n  email: Work Email\n  status: Account State\n  last_login: Last Login (UTC)\n"
+                       "date_formats: ['%Y-%m-%d %H:%M']\nnever: ['-']\n", encoding="utf-8")
+    hr = tmp_path / "hr.csv"
+    hr.write_text("email,name,status,termination_date\nann@acme.example,Ann,active,\nben@acme.example,Ben,terminated,2027-02-01\n", encoding="utf-8")
+    r = cli("-w", tmp_path, "check", "access", "--idp", idp, "--hr", hr, "--idp-mapping", mapping, "--as-of", "2027-03-15", "--format", "json")
+    data = json.loads(r.out)
+    assert r.code == 1 and data["idp_source"] == "acme-sso"
+    assert [x["account"] for x in data["findings"]["terminated_active"]] == ["ben"]
+    assert [x["account"] for x in data["findings"]["orphaned"]] == ["old"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("columns:\n  status: Account State\n", encoding="utf-8")
+    r = cli("-w", tmp_path, "check", "access", "--idp", idp, "--hr", hr, "--idp-mapping", bad)
+    assert r.code == 2 and "e-mail column" in r.err
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("columns:\n  email: E-mail\n", encoding="utf-8")
+    r = cli("-w", tmp_path, "check", "access", "--idp", idp, "--hr", hr, "--idp-mapping", wrong)
+    assert r.code == 2 and "lacks the column" in r.err

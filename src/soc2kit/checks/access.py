@@ -194,7 +194,47 @@ def _read_xlsx(path: Path) -> list[tuple[int, list[str]]]:
     return out
 
 
-def detect(table: Table, side: str) -> Source:
+IDP_FIELDS = ("account", "email", "name", "first_name", "last_name", "status", "enabled", "last_login", "privileged", "groups")
+HR_FIELDS = ("email", "name", "first_name", "last_name", "status", "termination_date")
+
+
+def source_from_mapping(path: Path | str, side: str) -> Source:
+    """A source described by the user, for an export the kit does not know::
+
+        name: acme-sso                  # shown in the result
+        columns:                        # canonical field: the header in the export
+          email: Work Email
+          status: Account State
+          last_login: Last Login (UTC)
+        date_formats: ["%Y-%m-%d %H:%M"]   # strptime formats, or iso
+        never: ["-", "never"]               # cells that mean "never" (optional)
+    """
+    from soc2kit._yaml import load_yaml, to_plain
+
+    where = Location(Path(path))
+    data = to_plain(load_yaml(Path(path), what="column mapping"))
+    allowed = IDP_FIELDS if side == "idp" else HR_FIELDS
+    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict) or not data["columns"]:
+        raise UserError("a column mapping needs a 'columns' mapping of field: header", location=where, hint=f"fields: {', '.join(allowed)}")
+    unknown = sorted(set(data["columns"]) - set(allowed))
+    if unknown:
+        raise UserError(f"unknown field(s) {', '.join(unknown)} in the column mapping", location=where, hint=f"fields: {', '.join(allowed)}")
+    if "email" not in data["columns"]:
+        raise UserError("the column mapping must name the e-mail column (people are matched by e-mail)", location=where)
+    formats = tuple(str(f) for f in (data.get("date_formats") or ["iso"]))
+    columns = {str(k): norm_key(str(v)) for k, v in data["columns"].items()}
+    return Source(str(data.get("name") or f"mapped_{side}"), side, frozenset(columns.values()), {k: (v,) for k, v in columns.items()}, formats,
+                  {str(v).lower(): "never" for v in (data.get("never") or [])}, "as the mapping declares")
+
+
+def detect(table: Table, side: str, mapping: Path | str | None = None) -> Source:
+    if mapping is not None:
+        src = source_from_mapping(mapping, side)
+        missing = sorted(src.fingerprint - {norm_key(h) for h in table.headers})
+        if missing:
+            raise UserError(f"the export lacks the column(s) the mapping names ({', '.join(missing)}); columns found: {', '.join(table.headers)}",
+                            location=Location(table.path))
+        return src
     keys = {norm_key(h) for h in table.headers}
     matches = [s for s in SOURCES if s.side == side and s.fingerprint <= keys]
     known = [s.name for s in SOURCES if s.side == side]
@@ -391,12 +431,13 @@ class Review:
     accounts: list[Account]
 
 
-def review_access(idp: Path | str, hr: Path | str, *, as_of: date, roles: Path | str | None = None, unused_days: int = 90) -> Review:
+def review_access(idp: Path | str, hr: Path | str, *, as_of: date, roles: Path | str | None = None, unused_days: int = 90,
+                  idp_mapping: Path | str | None = None, hr_mapping: Path | str | None = None) -> Review:
     """Run the review; ``result`` is the JSON-ready evidence, ``accounts`` feed the worksheet."""
     if unused_days < 1:
         raise UserError(f"unused days must be at least 1, not {unused_days}")
     idp_t, hr_t = read_table(idp), read_table(hr)
-    idp_s, hr_s = detect(idp_t, "idp"), detect(hr_t, "hr")
+    idp_s, hr_s = detect(idp_t, "idp", idp_mapping), detect(hr_t, "hr", hr_mapping)
     accounts = _idp_accounts(idp_t, idp_s)
     people = _hr_people(hr_t, hr_s, as_of)
     duties_of_group = _roles(roles) if roles is not None else {}
@@ -464,8 +505,9 @@ def review_access(idp: Path | str, hr: Path | str, *, as_of: date, roles: Path |
     return Review(result, accounts)
 
 
-def access_review(idp: Path | str, hr: Path | str, *, as_of: date, roles: Path | str | None = None, unused_days: int = 90) -> dict[str, Any]:
-    return review_access(idp, hr, as_of=as_of, roles=roles, unused_days=unused_days).result
+def access_review(idp: Path | str, hr: Path | str, *, as_of: date, roles: Path | str | None = None, unused_days: int = 90,
+                  idp_mapping: Path | str | None = None, hr_mapping: Path | str | None = None) -> dict[str, Any]:
+    return review_access(idp, hr, as_of=as_of, roles=roles, unused_days=unused_days, idp_mapping=idp_mapping, hr_mapping=hr_mapping).result
 
 
 WORKSHEET_COLUMNS = ["account", "email", "name", "source_status", "hr_status", "privileged", "last_login", "findings", "decision", "reviewer", "date"]

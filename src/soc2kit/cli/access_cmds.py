@@ -21,6 +21,8 @@ def check_access(
     unused_days: Annotated[int, typer.Option("--unused-days", help="Accounts not used for this many days are reported.")] = 90,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Review date YYYY-MM-DD (default: today).")] = None,
     worksheet: Annotated[Path | None, typer.Option("--worksheet", help="Write a reviewer worksheet CSV here.")] = None,
+    idp_mapping: Annotated[Path | None, typer.Option("--idp-mapping", help="YAML column mapping for an identity-provider export the kit does not know (see docs/checks.md).")] = None,
+    hr_mapping: Annotated[Path | None, typer.Option("--hr-mapping", help="YAML column mapping for an HR export the kit does not know.")] = None,
     no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
 ) -> None:
@@ -36,7 +38,7 @@ def check_access(
         except ValueError:
             raise UsageError(f"--as-of {as_of!r} is not a date", hint="use YYYY-MM-DD") from None
     ws = _maybe_workspace()
-    review = review_access(idp, hr, as_of=day, roles=roles, unused_days=unused_days)
+    review = review_access(idp, hr, as_of=day, roles=roles, unused_days=unused_days, idp_mapping=idp_mapping, hr_mapping=hr_mapping)
     result = review.result
     if worksheet is not None:
         result["worksheet"] = str(write_worksheet(review, worksheet))
