@@ -127,7 +127,7 @@ def bias(source: Any, *, label: str, prediction: str, sensitive: list[str], scor
         raise UserError("at least one sensitive column is needed", hint="pass --sensitive COL[,COL]")
     require_columns(lf, [label, prediction, *sensitive] + ([score] if score else []), "bias check")
     for col in sensitive:
-        non_null = lf.select(nw.col(col).is_null().sum().alias("n"), nw.len().alias("t")).collect().rows()[0]
+        non_null = lf.select(nw.col(col).is_null().cast(nw.Int64).sum().alias("n"), nw.len().alias("t")).collect().rows()[0]
         if non_null[0] == non_null[1]:
             raise UserError(f"sensitive column {col!r} is entirely empty")
     y = _binary(lf, label, pos_label)
