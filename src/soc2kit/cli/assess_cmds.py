@@ -164,13 +164,22 @@ def _write_report(path: Path, text: str, svg: str | None = None, svg_name: str |
     atomic_write_text(path, text)
 
 
+def _write_md_or_html(path: Path, markdown: bool, data: dict, md_fn, html_fn, chart_fn, chart_suffix: str) -> None:
+    """Markdown with its chart as an SVG file beside it, or a standalone HTML page (chart inline)."""
+    if markdown:
+        svg_name = f"{path.stem}-{chart_suffix}.svg"
+        _write_report(path, md_fn(data, svg_name), chart_fn(data), svg_name)
+    else:
+        _write_report(path, html_fn(data))
+
+
 @app.command()
 def gap(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.md,
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write md/html (default: dist/reports/gap.md|html); json goes to standard output unless given.")] = None,
 ) -> None:
     """Readiness overall, per category, criterion and control area; unmet criteria; AI gaps."""
-    from soc2kit.assess import charts, report, service
+    from soc2kit.assess import report, service
 
     ws = _open_workspace()
     data = service.gap(ws)
@@ -183,14 +192,8 @@ def gap(
         else:
             _emit_json(data)
         return
-    bars = [(c["label"], c["readiness"]) for c in data["categories"].values()]
-    svg = charts.readiness_bars(bars, f"Readiness by category — {data['company']}")
     path = service.report_path(ws, f"gap.{fmt.value}", out_file)
-    if fmt == ReportFormat.md:
-        svg_name = path.stem + "-readiness.svg"
-        _write_report(path, report.gap_markdown(data, svg_name), svg, svg_name)
-    else:
-        _write_report(path, report.gap_html(data))
+    _write_md_or_html(path, fmt == ReportFormat.md, data, report.gap_markdown, report.gap_html, report.gap_chart, "readiness")
     o = data["overall"]
     table = Table("Category", "Readiness", "Criteria met", box=None, pad_edge=False)
     for c in data["categories"].values():
@@ -207,7 +210,7 @@ def plan(
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write (default: dist/reports/plan.md|html; json and csv go to standard output unless given).")] = None,
 ) -> None:
     """A dated remediation plan in the brief's four phases, followed by the observation window."""
-    from soc2kit.assess import charts, report, service
+    from soc2kit.assess import report, service
 
     ws = _open_workspace()
     data = service.plan(ws, start=_date_option(start, "--start"))
@@ -221,13 +224,8 @@ def plan(
         else:
             sys.stdout.write(text)
         return
-    svg = charts.gantt(data["phases"], data["observation_window"], f"Implementation plan — {data['company']}")
     path = service.report_path(ws, f"plan.{fmt.value}", out_file)
-    if fmt == PlanFormat.md:
-        svg_name = path.stem + "-timeline.svg"
-        _write_report(path, report.plan_markdown(data, svg_name), svg, svg_name)
-    else:
-        _write_report(path, report.plan_html(data))
+    _write_md_or_html(path, fmt == PlanFormat.md, data, report.plan_markdown, report.plan_html, report.plan_chart, "timeline")
     for w in data["warnings"][:5]:
         err.print(f"warning: {w}")
     for ph in data["phases"]:
