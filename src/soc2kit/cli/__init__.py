@@ -11,6 +11,13 @@ from soc2kit.cli import assess_cmds as _assess_cmds  # noqa: F401  (registers th
 from soc2kit.cli import check_cmds as _check_cmds  # noqa: F401
 from soc2kit.cli import dataset_cmds as _dataset_cmds  # noqa: F401
 from soc2kit.cli import evidence_cmds as _evidence_cmds  # noqa: F401
+from soc2kit.cli import export_cmds as _export_cmds  # noqa: F401
+from soc2kit.cli import oscal_cmds as _oscal_cmds  # noqa: F401
+from soc2kit.cli import people_cmds as _people_cmds  # noqa: F401
+from soc2kit.cli import policy_cmds as _policy_cmds  # noqa: F401
+from soc2kit.cli import serve_cmds as _serve_cmds  # noqa: F401
+from soc2kit.cli import sysdesc_cmds as _sysdesc_cmds  # noqa: F401
+from soc2kit.cli import vendor_cmds as _vendor_cmds  # noqa: F401
 from soc2kit.cli.app import app
 from soc2kit.errors import ExitCode, UserError
 

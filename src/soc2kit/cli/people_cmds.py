@@ -1,0 +1,3 @@
+"""`soc2kit people ...` (being written)."""
+
+from __future__ import annotations

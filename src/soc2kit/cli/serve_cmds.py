@@ -1,0 +1,3 @@
+"""`soc2kit serve` (being written)."""
+
+from __future__ import annotations

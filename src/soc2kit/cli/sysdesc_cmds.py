@@ -1,0 +1,3 @@
+"""`soc2kit export system-description` (being written)."""
+
+from __future__ import annotations

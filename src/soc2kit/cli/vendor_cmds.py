@@ -1,0 +1,3 @@
+"""`soc2kit vendor ...` (being written)."""
+
+from __future__ import annotations
