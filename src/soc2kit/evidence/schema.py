@@ -36,7 +36,7 @@ evidence = Table(
     Column("collected_at", DateTime(timezone=True), nullable=False),
     Column("period_start", Date, nullable=True),
     Column("period_end", Date, nullable=True),
-    Column("source_kind", String(20), nullable=False),  # upload | check | collector
+    Column("source_kind", String(20), nullable=False),  # upload | check | collector | acknowledgement | review | assessment (store.SOURCE_KINDS)
     Column("source_id", String(120), nullable=False, default=""),
     Column("source_version", String(60), nullable=False, default=""),
     Column("added_by", String(200), nullable=False),

@@ -32,7 +32,7 @@ from soc2kit.evidence.db import make_engine, migrate, resolve_url
 from soc2kit.evidence.schema import evidence, evidence_blob, evidence_control
 
 EVIDENCE_DIR = "evidence"
-SOURCE_KINDS = ("upload", "check", "collector")
+SOURCE_KINDS = ("upload", "check", "collector", "acknowledgement", "review", "assessment")
 _BAD_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
