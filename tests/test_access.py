@@ -109,10 +109,11 @@ def test_orphaned_against_other_roster():
 def test_worksheet_columns_and_formula_neutralised():
     rev = review_access(EX / "entra_users.csv", EX / "bamboohr.csv", as_of=AS_OF)
     rows = list(csv.reader(io.StringIO(worksheet_csv(rev))))
-    assert rows[0] == ["account", "email", "name", "source_status", "hr_status", "privileged", "last_login", "findings", "decision", "reviewer", "date"]
+    assert rows[0] == ["account", "email", "name", "source_status", "hr_status", "privileged", "last_login", "findings", "decision", "ticket",
+                       "reviewer", "date"]
     dave = next(r for r in rows if r[1] == "dave@example.com")
     assert dave[2] == "'=HYPERLINK(\"http://evil\")"
-    assert dave[7] == "terminated_active" and dave[8:] == ["", "", ""]
+    assert dave[7] == "terminated_active" and dave[8:] == ["", "", "", ""]
     assert len(rows) == 4
 
 
@@ -188,3 +189,73 @@ def test_a_user_mapping_reads_an_export_the_kit_does_not_know(cli, tmp_path):
     wrong.write_text("columns:\n  email: E-mail\n", encoding="utf-8")
     r = cli("-w", tmp_path, "check", "access", "--idp", idp, "--hr", hr, "--idp-mapping", wrong)
     assert r.code == 2 and "lacks the column" in r.err
+
+
+def _sign(path: Path, decide) -> None:
+    """Fill the reviewer columns of an XLSX worksheet the way a reviewer would in Excel."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    sheet = wb["Review"]
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        values = dict(zip(header, row, strict=True))
+        for key, value in decide(values["email"].value or "", values["findings"].value or "").items():
+            values[key].value = value
+    wb.save(path)
+
+
+def test_xlsx_worksheet_signoff_becomes_evidence(cli, workspace, tmp_path):
+    import openpyxl
+
+    root = workspace()
+    sheet = tmp_path / "access-review-2026-Q4.xlsx"
+    r = cli("check", "access", "--as-of", "2026-11-27", "--idp", EX / "entra_users.csv", "--hr", EX / "bamboohr.csv", "--worksheet", sheet,
+            "--no-evidence", cwd=root)
+    assert r.code == 1 and sheet.exists()
+    wb = openpyxl.load_workbook(sheet)
+    review = wb["Review"]
+    assert [c.value for c in review[1]][-4:] == ["decision", "ticket", "reviewer", "date"]
+    assert review.freeze_panes == "B2" and review.auto_filter.ref.startswith("A1:")
+    assert review.data_validations.dataValidation[0].formula1 == '"keep,change,remove"'
+    cells = {c.value for row in review.iter_rows(min_row=2) for c in row}
+    assert '=HYPERLINK("http://evil")' in cells  # kept as text ...
+    assert all(c.data_type != "f" for row in review.iter_rows() for c in row)  # ... never a formula
+    assert "soc2kit check access-signoff" in " ".join(str(c.value) for row in wb["About"].iter_rows() for c in row)
+    rows = review.max_row - 1
+
+    # Incomplete: one account left undecided, one removal without a ticket.
+    def partly(email, findings):
+        if email.startswith("dave"):
+            return {"decision": "remove", "reviewer": "Maya Chen", "date": "2026-12-02"}
+        if email.startswith("guest"):
+            return {}
+        return {"decision": "keep", "reviewer": "Maya Chen", "date": "2026-12-02"}
+
+    _sign(sheet, partly)
+    r = cli("check", "access-signoff", sheet, "--format", "json", cwd=root)
+    data = json.loads(r.out)
+    assert r.code == 1 and data["status"] == "fail" and "evidence" not in data
+    assert any("needs the ticket" in p for p in data["problems"]) and any("no decision" in p for p in data["problems"])
+
+    def fully(email, findings):
+        if "terminated" in findings:
+            return {"decision": "remove", "ticket": "IT-812", "reviewer": "Maya Chen", "date": "2026-12-03"}
+        return {"decision": "keep", "reviewer": "Maya Chen", "date": "2026-12-02"}
+
+    _sign(sheet, fully)
+    r = cli("check", "access-signoff", sheet, "--format", "json", cwd=root)
+    data = json.loads(r.out)
+    assert r.code == 0, data["problems"]
+    assert data["rows"] == rows and data["decisions"]["remove"] >= 1 and data["signed_on"] == "2026-12-03" and data["reviewers"] == ["Maya Chen"]
+    listed = json.loads(cli("evidence", "list", "--control", "AC-05", "--format", "json", cwd=root).out)
+    assert any(e["name"] == sheet.name and e["source"]["kind"] == "review" for e in listed["evidence"])
+
+
+def test_signoff_of_a_file_that_is_not_a_worksheet(cli, tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("account,email\nann,ann@example.com\n", encoding="utf-8")
+    r = cli("check", "access-signoff", other)
+    assert r.code == 2 and "not a soc2kit access-review worksheet" in r.err and "decision" in r.err
+    r = cli("check", "access", "--idp", EX / "idp_neutral.csv", "--hr", EX / "hr_neutral.csv", "--worksheet", tmp_path / "w.pdf", "--no-evidence")
+    assert r.code == 2 and ".csv or .xlsx" in r.err

@@ -44,7 +44,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from soc2kit.errors import Location, UserError
+from soc2kit.errors import Location, UsageError, UserError
 
 UNKNOWN: Literal["unknown"] = "unknown"
 
@@ -510,26 +510,128 @@ def access_review(idp: Path | str, hr: Path | str, *, as_of: date, roles: Path |
     return review_access(idp, hr, as_of=as_of, roles=roles, unused_days=unused_days, idp_mapping=idp_mapping, hr_mapping=hr_mapping).result
 
 
-WORKSHEET_COLUMNS = ["account", "email", "name", "source_status", "hr_status", "privileged", "last_login", "findings", "decision", "reviewer", "date"]
+WORKSHEET_COLUMNS = ["account", "email", "name", "source_status", "hr_status", "privileged", "last_login", "findings", "decision", "ticket", "reviewer", "date"]
+REVIEWER_COLUMNS = ("decision", "ticket", "reviewer", "date")
+DECISIONS = ("keep", "change", "remove")
 
 
-def worksheet_csv(review: Review) -> str:
-    """The reviewer worksheet: one row per account, decision/reviewer/date left for the reviewer."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(WORKSHEET_COLUMNS)
-    from soc2kit.render.matrix import safe_cell
-
+def _worksheet_rows(review: Review) -> list[list[str]]:
+    rows = []
     for a in review.accounts:
         last = _iso(a.last_login) or (a.last_login_reason or "")
         priv = "yes" if a.privileged is True else "no" if a.privileged is False else "unknown"
-        w.writerow([safe_cell(str(v)) for v in (a.account, a.email or "", a.name, a.status, a.hr_status, priv, last, "; ".join(a.findings), "", "", "")])
+        rows.append([a.account, a.email or "", a.name, a.status, a.hr_status, priv, last, "; ".join(a.findings), "", "", "", ""])
+    return rows
+
+
+def worksheet_csv(review: Review) -> str:
+    """The reviewer worksheet: one row per account; decision, ticket, reviewer and date left for the reviewer."""
+    from soc2kit.render.matrix import safe_cell
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(WORKSHEET_COLUMNS)
+    for row in _worksheet_rows(review):
+        w.writerow([safe_cell(str(v)) for v in row])
     return buf.getvalue()
 
 
+def worksheet_xlsx(review: Review) -> bytes:
+    """The same worksheet as XLSX: a drop-down for the decision, frozen header, filters, and an
+    "About" sheet with the review's sources and the sign-off instructions."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from soc2kit import _xlsx
+
+    wb = _xlsx.workbook()
+    rows = _worksheet_rows(review)
+    sheet = _xlsx.add_table_sheet(wb, "Review", WORKSHEET_COLUMNS, rows, widths={"findings": 40, "decision": 12, "ticket": 14, "reviewer": 22, "date": 12},
+                                  wrap=["findings"])
+    col = WORKSHEET_COLUMNS.index("decision") + 1
+    letter = sheet.cell(row=1, column=col).column_letter
+    dv = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"', allow_blank=True, showErrorMessage=True,
+                        errorTitle="Decision", error="Choose keep, change or remove.")
+    dv.add(f"{letter}2:{letter}{len(rows) + 1}")
+    sheet.add_data_validation(dv)
+    r = review.result
+    about = [("As of", r["as_of"]), ("Identity provider export", f"{r['idp_file']} ({r['idp_source']})"), ("HR export", f"{r['hr_file']} ({r['hr_source']})"),
+             ("Accounts", len(rows)), ("Status", r["status"]),
+             ("How to sign off", "For every row: choose keep, change or remove; give the ticket for a change or removal; write your name and the date "
+              "(YYYY-MM-DD). Then run: soc2kit check access-signoff THIS-FILE")]
+    _xlsx.add_table_sheet(wb, "About", ["Field", "Value"], about, widths={"Field": 26, "Value": 90}, wrap=["Value"])
+    return _xlsx.to_bytes(wb)
+
+
 def write_worksheet(review: Review, path: Path | str) -> Path:
+    """Write the worksheet as CSV or XLSX, chosen by the suffix."""
     from soc2kit._fs import atomic_write_bytes
 
     path = Path(path)
-    atomic_write_bytes(path, worksheet_csv(review).encode("utf-8-sig"))
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        atomic_write_bytes(path, worksheet_xlsx(review))
+    elif suffix in (".csv", ""):
+        atomic_write_bytes(path, worksheet_csv(review).encode("utf-8-sig"))
+    else:
+        raise UsageError(f"the worksheet must be a .csv or .xlsx file, not {path.name!r}", hint="e.g. --worksheet access-review-2027-Q1.xlsx")
     return path
+
+
+@dataclass
+class Signoff:
+    path: Path
+    rows: int
+    decisions: dict[str, int]
+    reviewers: list[str]
+    signed_on: date | None
+    problems: list[str]
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"check": "access-signoff", "status": "pass" if self.complete else "fail", "worksheet": str(self.path), "rows": self.rows,
+                "decisions": self.decisions, "reviewers": self.reviewers, "signed_on": self.signed_on.isoformat() if self.signed_on else None,
+                "problems": self.problems}
+
+
+def read_signoff(path: Path | str) -> Signoff:
+    """Read back a completed worksheet and check that every account has a decision, a reviewer and a
+    date, and that every change or removal names its ticket."""
+    path = Path(path)
+    table = read_table(path)
+    keys = {norm_key(h) for h in table.headers}
+    missing = [c for c in ("account", *REVIEWER_COLUMNS) if c not in keys]
+    if missing:
+        raise UserError(f"{path.name} is not a soc2kit access-review worksheet: no column {', '.join(missing)}", location=Location(path, 1),
+                        hint="sign off the worksheet written by `soc2kit check access --worksheet FILE`")
+    problems: list[str] = []
+    decisions = dict.fromkeys(DECISIONS, 0)
+    reviewers: list[str] = []
+    dates: list[date] = []
+    for line, row in table.rows:
+        get = {k: (row.get(k) or "").strip() for k in ("account", *REVIEWER_COLUMNS)}
+        who = get["account"] or f"row {line}"
+        decision = get["decision"].lower()
+        if decision not in DECISIONS:
+            problems.append(f"line {line} ({who}): decision {get['decision']!r} is not one of {', '.join(DECISIONS)}" if decision
+                            else f"line {line} ({who}): no decision")
+        else:
+            decisions[decision] += 1
+            if decision != "keep" and not get["ticket"]:
+                problems.append(f"line {line} ({who}): a {decision} needs the ticket that carries it out")
+        if not get["reviewer"]:
+            problems.append(f"line {line} ({who}): no reviewer")
+        elif get["reviewer"] not in reviewers:
+            reviewers.append(get["reviewer"])
+        if not get["date"]:
+            problems.append(f"line {line} ({who}): no review date")
+        else:
+            try:
+                dates.append(date.fromisoformat(get["date"][:10]))
+            except ValueError:
+                problems.append(f"line {line} ({who}): review date {get['date']!r} is not YYYY-MM-DD")
+    if not table.rows:
+        problems.append("the worksheet has no accounts")
+    return Signoff(path, len(table.rows), decisions, reviewers, max(dates) if dates else None, problems)

@@ -20,7 +20,7 @@ def check_access(
     roles: Annotated[Path | None, typer.Option("--roles", help="Optional CSV group,duty for segregation-of-duties conflicts.")] = None,
     unused_days: Annotated[int, typer.Option("--unused-days", help="Accounts not used for this many days are reported.")] = 90,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Review date YYYY-MM-DD (default: today).")] = None,
-    worksheet: Annotated[Path | None, typer.Option("--worksheet", help="Write a reviewer worksheet CSV here.")] = None,
+    worksheet: Annotated[Path | None, typer.Option("--worksheet", help="Write a reviewer worksheet here: FILE.csv or FILE.xlsx (decision drop-down, About sheet).")] = None,
     idp_mapping: Annotated[Path | None, typer.Option("--idp-mapping", help="YAML column mapping for an identity-provider export the kit does not know (see docs/checks.md).")] = None,
     hr_mapping: Annotated[Path | None, typer.Option("--hr-mapping", help="YAML column mapping for an HR export the kit does not know.")] = None,
     no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
@@ -65,3 +65,46 @@ def check_access(
 
     _finish(result, ws, no_evidence, "AC-05", f"access-review-{day.isoformat()}.json",
             f"Access review of {idp.name} against {hr.name} as of {day.isoformat()}: {result['status']}", fmt, show)
+
+
+@check_app.command("access-signoff")
+def check_access_signoff(
+    worksheet: Annotated[Path, typer.Argument(help="The completed worksheet (.csv or .xlsx) written by `check access --worksheet`.")],
+    no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Check the worksheet without storing it.")] = False,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
+) -> None:
+    """Check a signed access-review worksheet (a decision, reviewer and date on every account; a ticket
+    for every change or removal) and store it as AC-05 evidence. Exit 1 while incomplete."""
+    from soc2kit.checks.access import read_signoff
+    from soc2kit.cli.app import _emit_json
+    from soc2kit.errors import ExitCode
+
+    signoff = read_signoff(worksheet)
+    result = signoff.as_dict()
+    ws = _maybe_workspace()
+    if ws is not None and not no_evidence and signoff.complete:
+        from soc2kit.evidence.store import EvidenceStore, NewEvidence
+
+        store = EvidenceStore.open(ws)
+        try:
+            rec = store.add(NewEvidence(controls=["AC-05"], path=worksheet, name=worksheet.name,
+                                        description=f"Signed access-review worksheet: {signoff.rows} accounts, "
+                                                    + ", ".join(f"{n} {d}" for d, n in signoff.decisions.items()) + f"; reviewed by {', '.join(signoff.reviewers)}",
+                                        period=(signoff.signed_on, signoff.signed_on), source_kind="review", source_id="access-signoff"))
+            store.record("access.signoff", {"worksheet": worksheet.name, "evidence_id": rec.id, "rows": signoff.rows, "decisions": signoff.decisions,
+                                            "reviewers": signoff.reviewers, "signed_on": result["signed_on"]})
+            result["evidence"] = rec.id
+        finally:
+            store.close()
+    if fmt == TableFormat.json:
+        _emit_json(result)
+    else:
+        out.print(f"{worksheet.name}: {signoff.rows} accounts; " + ", ".join(f"{n} {d}" for d, n in signoff.decisions.items())
+                  + (f"; reviewed by {', '.join(signoff.reviewers)} (latest {result['signed_on']})" if signoff.reviewers else ""))
+        for p in signoff.problems:
+            err.print(f"  {p}")
+        if result.get("evidence"):
+            out.print(f"stored as evidence {result['evidence']} for AC-05")
+        out.print(f"status: {result['status']}" + ("" if signoff.complete else f" ({len(signoff.problems)} rows to complete)"))
+    if not signoff.complete:
+        raise typer.Exit(ExitCode.FINDINGS)
