@@ -300,3 +300,30 @@ def test_reports_are_readable_and_escape_the_data(cli, tmp_path):
     assert "## Columns" in drift_md.read_text() and "Share of drifted columns" in drift_md.read_text()
     r = cli("-w", tmp_path, "check", "drift", "--reference", ref_f, "--current", cur_f, "--report", tmp_path / "x.pdf")
     assert r.code == 2 and "unknown report type" in r.err
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_histogram_mode_brackets_scipy_within_1e_3(seed):
+    """The histogram method (the one distributed engines use) reports an interval holding scipy's
+    exact KS statistic and Wasserstein distance; the KS interval is at most 1e-3 wide."""
+    import polars as pl
+    from scipy.stats import ks_2samp, wasserstein_distance
+
+    from soc2kit.checks.drift import drift
+
+    rng = np.random.default_rng(seed)
+    n = 20_000 + seed * 7919
+    ref = pl.DataFrame({"a": rng.normal(0, 1, n), "b": rng.integers(0, 7, n).astype(float), "c": rng.exponential(1, n)})
+    cur = pl.DataFrame({"a": rng.normal(0.05, 1.1, n // 2), "b": rng.integers(0, 9, n // 2).astype(float), "c": rng.exponential(1.3, n // 2)})
+    hist = drift(ref, cur, method="histogram")
+    assert hist["method"] == "histogram"
+    for col in "abc":
+        m = hist["columns"][col]
+        r, c = ref[col].to_numpy(), cur[col].to_numpy()
+        exact = ks_2samp(r, c).statistic
+        assert 0 <= m["ks_error_bound"] <= 1e-3
+        assert m["ks_statistic"] - 1e-12 <= exact <= m["ks_statistic"] + m["ks_error_bound"] + 1e-12
+        assert abs(m["wasserstein"] - wasserstein_distance(r, c)) <= m["wasserstein_error_bound"] + 1e-12
+    assert hist["columns"]["b"]["ks_error_bound"] == 0  # few distinct values: every value is a cut point, the result is exact
+    with pytest.raises(UserError, match="unknown drift method"):
+        drift(ref, cur, method="sketch")

@@ -13,6 +13,18 @@ p < 0.05; with more, the normed Wasserstein distance for numeric and the Jensen-
 for categorical columns, drift when >= 0.1 (large samples make every p-value tiny, so a distance
 is the better judge). The dataset drifts when the share of drifted columns is at least 0.5. Each
 column also carries its PSI band against the profile's ``drift_psi_warning``/``drift_psi_alert``.
+
+Methods (``method``): ``exact`` sorts each numeric column once (the default for files and
+in-process frames). ``histogram`` (the default for PySpark frames, where a global sort is costly)
+never sorts or collects the rows: it takes about 4,100 cut points per column (2,048 quantiles of
+each sample plus its minimum and maximum; Spark's ``approxQuantile`` with relative error 1e-4),
+counts both samples into the intervals between them and into each cut point itself (one Bucketizer
+pass in Spark), and bounds the statistics from those counts: the empirical CDFs are known exactly
+at every cut point and are monotone in between, so the KS statistic lies in ``[ks_statistic,
+ks_statistic + ks_error_bound]``, where ``ks_statistic`` is the largest difference at the cut points
+and the bound is at most the mass of one interval (about 1/2048 + 2 x 1e-4, under 1e-3). The
+Wasserstein distance is the midpoint of its bounds with ``wasserstein_error_bound``; the p-value
+is computed from ``ks_statistic``; PSI uses the (approximate) reference deciles.
 """
 
 from __future__ import annotations
@@ -112,12 +124,134 @@ def categorical(ref: list[Any], cur: list[Any]) -> dict[str, Any]:
             "categories": len(cats)}
 
 
+HIST_QUANTILES = 2048
+SPARK_RELATIVE_ERROR = 1e-4
+
+
+def _hist_probs() -> np.ndarray:
+    deciles = np.linspace(0, 1, 11)
+    return np.unique(np.concatenate([np.linspace(0, 1, HIST_QUANTILES + 1), deciles]))
+
+
+def _splits(edges: np.ndarray) -> np.ndarray:
+    """Each cut point followed by the next float: the interval [e, next(e)) holds exactly the value e."""
+    edges = np.unique(edges[np.isfinite(edges)])
+    return np.unique(np.concatenate([edges, np.nextafter(edges, np.inf)]))
+
+
+def _below(counts: np.ndarray) -> np.ndarray:
+    """From counts per interval (-inf, s0), [s0, s1), ..., [s_last, inf): count(x < s_i) for every split."""
+    return np.cumsum(counts)[:-1]
+
+
+def histogram_numeric(splits: np.ndarray, ref_counts: np.ndarray, cur_counts: np.ndarray, ref_deciles: np.ndarray, ref_std: float) -> dict[str, Any]:
+    """KS and Wasserstein bounds and PSI from counts of both samples in the intervals between splits."""
+    from scipy.stats import distributions
+
+    n1, n2 = int(ref_counts.sum()), int(cur_counts.sum())
+    f = np.concatenate([[0.0], _below(ref_counts) / n1, [1.0]])  # F at -inf, s_0 .. s_last (as count(x < s)/n), +inf
+    g = np.concatenate([[0.0], _below(cur_counts) / n2, [1.0]])
+    diff = f - g
+    d = float(np.max(np.abs(diff)))
+    # interval i is [s_(i-1), s_i): F there lies in [f[i], f[i+1]] (with s_-1 = -inf, s_m = +inf)
+    lo_f, hi_f, lo_g, hi_g = f[:-1], f[1:], g[:-1], g[1:]
+    point = np.zeros(len(lo_f), dtype=bool)
+    point[1:-1] = splits[1:] == np.nextafter(splits[:-1], np.inf)  # [e, next(e)): F is constant, its upper value
+    lo_f, lo_g = np.where(point, hi_f, lo_f), np.where(point, hi_g, lo_g)
+    upper = np.maximum(hi_f - lo_g, hi_g - lo_f)
+    lower = np.maximum(0.0, np.maximum(lo_f - hi_g, lo_g - hi_f))
+    bound = max(0.0, float(np.max(upper)) - d)
+    widths = np.diff(splits)
+    inner = slice(1, -1)  # the two outer intervals hold no mass: the splits include both samples' extremes
+    w_hi = float(np.sum(widths * upper[inner]))
+    w_lo = float(np.sum(widths * lower[inner]))
+    w = (w_hi + w_lo) / 2
+    m, n = sorted([float(n1), float(n2)], reverse=True)
+    en = np.round(m * n / (m + n))
+    approx = float(distributions.kstwobign.sf(np.sqrt(en) * d))
+    p = approx if approx < 1e-14 else float(np.clip(distributions.kstwo.sf(d, en), 0, 1))
+    # PSI over the reference deciles, right-closed as in the exact method: count(x <= d) = count(x < next(d))
+    idx = np.searchsorted(splits, np.nextafter(np.unique(ref_deciles)[1:-1], np.inf))
+    ref_le = np.concatenate([[0], _below(ref_counts)[idx], [n1]])
+    cur_le = np.concatenate([[0], _below(cur_counts)[idx], [n2]])
+    psi = _psi(np.diff(ref_le) / n1, np.diff(cur_le) / n2) if len(idx) else (0.0 if d == 0 else float("inf"))
+    return {"kind": "numeric", "method": "histogram", "ks_statistic": d, "ks_error_bound": bound, "ks_p_value": p, "wasserstein": w,
+            "wasserstein_error_bound": (w_hi - w_lo) / 2, "wasserstein_normed": w / ref_std if ref_std else (0.0 if w == 0 else float("inf")),
+            "psi": psi, "bins": len(splits) + 1}
+
+
+def _histogram_columns(ref_lf: nw.LazyFrame, cur_lf: nw.LazyFrame, cols: list[str]) -> dict[str, dict[str, Any]]:
+    """Histogram statistics of numeric columns, computed inside the engine for PySpark frames and
+    from the collected columns (no sort) otherwise."""
+    probs = _hist_probs()
+    if not cols:
+        return {}
+    if ref_lf.implementation.is_pyspark() and cur_lf.implementation.is_pyspark():
+        return _histogram_spark(nw.to_native(ref_lf), nw.to_native(cur_lf), cols, probs)
+    out = {}
+    for col in cols:
+        r = ref_lf.select(nw.col(col).cast(nw.Float64)).drop_nulls().collect().get_column(col).to_numpy()
+        c = cur_lf.select(nw.col(col).cast(nw.Float64)).drop_nulls().collect().get_column(col).to_numpy()
+        if len(r) == 0 or len(c) == 0:
+            raise UserError(f"column {col!r} has no values in the reference or the current data")
+        rq = np.quantile(r, probs, method="inverted_cdf")
+        cq = np.quantile(c, probs, method="inverted_cdf")
+        splits = _splits(np.concatenate([rq, cq]))
+        rc = np.bincount(np.searchsorted(splits, r, side="right"), minlength=len(splits) + 1)
+        cc = np.bincount(np.searchsorted(splits, c, side="right"), minlength=len(splits) + 1)
+        out[col] = histogram_numeric(splits, rc, cc, rq[np.isin(probs, np.linspace(0, 1, 11))], float(np.std(r)))
+    return out
+
+
+def _histogram_spark(ref, cur, cols: list[str], probs: np.ndarray) -> dict[str, dict[str, Any]]:
+    from pyspark.ml.feature import Bucketizer
+    from pyspark.sql import functions as F
+
+    ref = ref.select([F.col(c).cast("double").alias(c) for c in cols])
+    cur = cur.select([F.col(c).cast("double").alias(c) for c in cols])
+    deciles = np.isin(probs, np.linspace(0, 1, 11))
+    rq = ref.approxQuantile(cols, probs.tolist(), SPARK_RELATIVE_ERROR)
+    cq = cur.approxQuantile(cols, probs.tolist(), SPARK_RELATIVE_ERROR)
+    stds = ref.agg(*[F.stddev_pop(c).alias(c) for c in cols]).first().asDict()
+    # exact extremes of both samples, so that no mass lies outside the outermost cut points
+    extremes = [frame.agg(*[F.min(c).alias(f"min_{i}") for i, c in enumerate(cols)], *[F.max(c).alias(f"max_{i}") for i, c in enumerate(cols)]).first()
+                for frame in (ref, cur)]
+    splits = {}
+    for i, col in enumerate(cols):
+        if not rq[i] or not cq[i]:
+            raise UserError(f"column {col!r} has no values in the reference or the current data")
+        ends = [e[f"{k}_{i}"] for e in extremes for k in ("min", "max")]
+        splits[col] = _splits(np.asarray(rq[i] + cq[i] + ends, dtype=float))
+
+    def counts(frame, col: str) -> np.ndarray:
+        s = splits[col]
+        bucketizer = Bucketizer(splits=[-float("inf"), *s.tolist(), float("inf")], inputCol=col, outputCol="_bucket", handleInvalid="skip")
+        rows = bucketizer.transform(frame.select(col).dropna()).groupBy("_bucket").count().collect()
+        out = np.zeros(len(s) + 1, dtype=np.int64)
+        for row in rows:
+            out[int(row["_bucket"])] = row["count"]
+        return out
+
+    result = {}
+    for i, col in enumerate(cols):
+        result[col] = histogram_numeric(splits[col], counts(ref, col), counts(cur, col), np.asarray(rq[i], dtype=float)[deciles], float(stds[col] or 0.0))
+    return result
+
+
 def _is_numeric(dtype: Any) -> bool:
     return dtype.is_numeric() and dtype != nw.Boolean
 
 
-def drift(reference: Any, current: Any, *, columns: list[str] | None = None, psi_warning: float = 0.1, psi_alert: float = 0.25) -> dict[str, Any]:
+METHODS = ("auto", "exact", "histogram")
+
+
+def drift(reference: Any, current: Any, *, columns: list[str] | None = None, psi_warning: float = 0.1, psi_alert: float = 0.25,
+          method: str = "auto") -> dict[str, Any]:
+    if method not in METHODS:
+        raise UserError(f"unknown drift method {method!r}", hint=f"choose from: {', '.join(METHODS)}")
     ref_lf, cur_lf = open_frame(reference), open_frame(current)
+    if method == "auto":
+        method = "histogram" if ref_lf.implementation.is_pyspark() else "exact"
     ref_schema, cur_schema = ref_lf.collect_schema(), cur_lf.collect_schema()
     if columns:
         require_columns(ref_lf, columns, "reference")
@@ -133,12 +267,21 @@ def drift(reference: Any, current: Any, *, columns: list[str] | None = None, psi
     mismatched = [c for c in names if _is_numeric(ref_schema[c]) != _is_numeric(cur_schema[c])]
     if mismatched:
         raise UserError(f"column(s) with a different type in reference and current: {', '.join(mismatched)}")
+    numeric_cols = [c for c in names if _is_numeric(ref_schema[c])]
+    if method == "histogram":
+        n_ref, n_cur = (int(f.select(nw.len()).collect().item()) for f in (ref_lf, cur_lf))
+        if n_ref == 0 or n_cur == 0:
+            raise UserError("reference or current has no rows")
+        computed = _histogram_columns(ref_lf, cur_lf, numeric_cols)
+        rest = [c for c in names if c not in computed]
+        ref_df = ref_lf.select(rest).collect() if rest else None
+        cur_df = cur_lf.select(rest).collect() if rest else None
+        return _verdict(names, computed, ref_df, cur_df, n_ref, n_cur, psi_warning, psi_alert, method)
     ref_df = ref_lf.select(names).collect()
     cur_df = cur_lf.select(names).collect()
     n_ref = len(ref_df)
     if n_ref == 0 or len(cur_df) == 0:
         raise UserError("reference or current has no rows")
-    numeric_cols = [c for c in names if _is_numeric(ref_schema[c])]
     arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for col in numeric_cols:
         r = ref_df.get_column(col).drop_nulls().cast(nw.Float64).to_numpy()
@@ -151,6 +294,11 @@ def drift(reference: Any, current: Any, *, columns: list[str] | None = None, psi
 
     with ThreadPoolExecutor(max_workers=max(1, min(len(arrays), os.cpu_count() or 1))) as pool:
         computed = dict(zip(arrays, pool.map(lambda rc: numeric(*rc), arrays.values()), strict=True))
+    return _verdict(names, computed, ref_df, cur_df, n_ref, len(cur_df), psi_warning, psi_alert, method)
+
+
+def _verdict(names: list[str], computed: dict[str, dict[str, Any]], ref_df, cur_df, n_ref: int, n_cur: int, psi_warning: float, psi_alert: float,
+             method: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for col in names:
         if col in computed:
@@ -172,6 +320,6 @@ def drift(reference: Any, current: Any, *, columns: list[str] | None = None, psi
         m["psi_band"] = "alert" if m["psi"] >= psi_alert else "warning" if m["psi"] >= psi_warning else "stable"
         result[col] = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in m.items()}
     share = sum(1 for m in result.values() if m["drifted"]) / len(result)
-    return {"check": "ai.drift", "status": "fail" if share >= SHARE_THRESHOLD else "pass", "rows": {"reference": n_ref, "current": len(cur_df)},
+    return {"check": "ai.drift", "status": "fail" if share >= SHARE_THRESHOLD else "pass", "method": method, "rows": {"reference": n_ref, "current": n_cur},
             "columns": result, "share_drifted": share, "thresholds": {"p_value": P_THRESHOLD, "distance": DISTANCE_THRESHOLD, "share": SHARE_THRESHOLD,
                                                                       "psi_warning": psi_warning, "psi_alert": psi_alert, "small_reference_rows": SMALL}}
