@@ -323,7 +323,7 @@ class Account:
     hr_status: str = ""
 
 
-def _idp_accounts(table: Table, src: Source) -> list[Account]:
+def idp_accounts(table: Table, src: Source) -> list[Account]:
     out = []
     for line, row in table.rows:
         where = Location(table.path, line)
@@ -438,7 +438,7 @@ def review_access(idp: Path | str, hr: Path | str, *, as_of: date, roles: Path |
         raise UserError(f"unused days must be at least 1, not {unused_days}")
     idp_t, hr_t = read_table(idp), read_table(hr)
     idp_s, hr_s = detect(idp_t, "idp", idp_mapping), detect(hr_t, "hr", hr_mapping)
-    accounts = _idp_accounts(idp_t, idp_s)
+    accounts = idp_accounts(idp_t, idp_s)
     people = _hr_people(hr_t, hr_s, as_of)
     duties_of_group = _roles(roles) if roles is not None else {}
 

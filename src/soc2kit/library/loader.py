@@ -98,7 +98,7 @@ class _CriteriaFile(_Strict):
     criteria: list[_CriterionDoc]
 
 
-def _key_path(loc: tuple) -> str:
+def key_path(loc: tuple) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
@@ -117,7 +117,7 @@ def _validation_problems(exc: ValidationError, path: Path, document: Any, prefix
             msg = f"unknown key '{loc[-1]}'"
         elif err["type"] == "missing":
             msg = "required key is missing"
-        problems.append(Problem("error", "content-schema", msg, Location(path, line, col, _key_path(loc))))
+        problems.append(Problem("error", "content-schema", msg, Location(path, line, col, key_path(loc))))
     return problems
 
 

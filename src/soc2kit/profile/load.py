@@ -18,7 +18,7 @@ from soc2kit.profile.schema import Profile
 PROFILE_FILE = "soc2kit.yaml"
 
 
-def _key_path(loc: tuple) -> str:
+def key_path(loc: tuple) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -28,7 +28,7 @@ def _key_path(loc: tuple) -> str:
     return out
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap_annotation(annotation: Any) -> Any:
     """Strip Optional/Annotated/list wrappers down to a model class or Literal."""
     while True:
         origin = typing.get_origin(annotation)
@@ -55,7 +55,7 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
         field = model.model_fields.get(part)
         if field is None:
             return None
-        model = _unwrap(field.annotation)
+        model = unwrap_annotation(field.annotation)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
@@ -69,7 +69,7 @@ def _literal_values(loc: tuple) -> list[str]:
         field = model.model_fields.get(part)
         if field is None:
             return []
-        model = _unwrap(field.annotation)
+        model = unwrap_annotation(field.annotation)
     if typing.get_origin(model) is typing.Literal:
         return [str(v) for v in typing.get_args(model)]
     return []
@@ -133,7 +133,7 @@ def validate_profile(data: Any, *, source: Path | str, document: Any = None) -> 
             loc = tuple(error["loc"])
             line, col = line_of(document, loc)
             msg, hint = _describe(error)
-            problems.append((Location(source, line, col, _key_path(loc) or None), msg, hint))
+            problems.append((Location(source, line, col, key_path(loc) or None), msg, hint))
         raise ProfileError(problems) from None
 
 
