@@ -212,15 +212,11 @@ def _optional_parts(ws, pkg: _Package, today: dt.date) -> list[str]:
             pkg.add(name, data)
     else:
         skipped.append("system description (not available in this version)")
-    try:
-        from soc2kit.export import oscal
-    except ImportError:
-        oscal = None
-    if oscal is not None and hasattr(oscal, "package_files"):
-        for name, data in oscal.package_files(ws, today=today).items():
-            pkg.add(f"oscal/{name}", data)
-    else:
-        skipped.append("OSCAL (not available in this version)")
+    from soc2kit.export import oscal
+
+    docs, _ = oscal.workspace_documents(ws, date=today)
+    for name, data in oscal.document_bytes(docs).items():
+        pkg.add(f"oscal/{name}", data)
     return skipped
 
 

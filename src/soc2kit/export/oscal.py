@@ -581,20 +581,29 @@ def resolve_out_dir(ws: Any, out: Path | None) -> Path:
     return target
 
 
-def export_oscal(ws: Any, out: Path | None = None, *, date: dt.datetime | dt.date | None = None) -> OscalExport:
-    """Build, validate and write the four documents into ``out`` (default ``WORKSPACE/dist/oscal``)."""
+def workspace_documents(ws: Any, *, date: dt.datetime | dt.date | None = None) -> tuple[dict[str, dict[str, Any]], str]:
+    """The four validated documents for a workspace, and their last-modified stamp (nothing written)."""
     from soc2kit.assess.assessment import Assessment
     from soc2kit.library import load_catalog
     from soc2kit.render.selection import select_controls
 
-    out_dir = resolve_out_dir(ws, out)
     catalog = load_catalog()
     views = select_controls(catalog, ws.profile, build_context(ws.profile), cache_dir=ws.state_dir / "cache")
     assessment = Assessment.load(ws.root)
     statuses = {v.id: assessment.get(v.id) for v in views} if assessment.path.exists() else None
     stamp = last_modified_of(ws, date)
-    docs = build_documents(catalog, ws.profile, views, statuses, stamp)
-    files = {name: (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode() for name, doc in docs.items()}
+    return build_documents(catalog, ws.profile, views, statuses, stamp), stamp
+
+
+def document_bytes(docs: dict[str, dict[str, Any]]) -> dict[str, bytes]:
+    return {name: (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode() for name, doc in docs.items()}
+
+
+def export_oscal(ws: Any, out: Path | None = None, *, date: dt.datetime | dt.date | None = None) -> OscalExport:
+    """Build, validate and write the four documents into ``out`` (default ``WORKSPACE/dist/oscal``)."""
+    out_dir = resolve_out_dir(ws, out)
+    docs, stamp = workspace_documents(ws, date=date)
+    files = document_bytes(docs)
     files[MARKER] = f"written by soc2kit {__version__} (`soc2kit export oscal`); the whole directory is replaced on the next export\n".encode()
     with staging_dir(out_dir) as staged:
         write_tree(staged, files)
