@@ -3,6 +3,7 @@ message, nothing written)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from conftest import tree, write
@@ -29,6 +30,13 @@ def test_init_from_example_creates_a_complete_workspace(cli, tmp_path):
     assert state["kit_version"] and set(state["policies"]) == {p[len("policies/"):-3] for p in policies}
     for p in policies:  # a pristine base copy of each document for later updates
         assert files[f".soc2kit/base/{p}"] == files[p]
+    # what `soc2kit update` merges from: the profile used, and per document its base, date, kit and profile
+    assert files[".soc2kit/profile.yaml"] == files["soc2kit.yaml"]
+    assert set(state["documents"]) == set(state["policies"])
+    for pid, entry in state["documents"].items():
+        assert entry["path"] == f"policies/{pid}.md" and entry["kit_version"] == state["kit_version"]
+        assert entry["profile_sha256"] == state["profile_sha256"] and entry["rendered_on"] == state["created_on"]
+        assert entry["base_sha256"] == hashlib.sha256(files[f".soc2kit/base/{entry['path']}"]).hexdigest()
     text = files["policies/access-control.md"].decode()
     assert "Meridian Clinical AI, Inc." in text and "version: '1.0'" in text and "next_review:" in text
 

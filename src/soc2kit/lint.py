@@ -109,6 +109,15 @@ def _render_problems(catalog: Catalog, profile: Profile, problems: list[Problem]
     return applicable, cited
 
 
+def conflict_marker_problems(text: str, rel: Path | str, problems: list[Problem]) -> None:
+    """Conflict markers left by `soc2kit update` (one error per marker line)."""
+    from soc2kit.workspace.frontmatter import conflict_lines
+
+    for n, marker in conflict_lines(text):
+        problems.append(Problem("error", "conflict-marker", f"unresolved merge conflict marker {marker!r} left by `soc2kit update`", Location(rel, n),
+                                "keep the text you want between <<<<<<< and >>>>>>>, delete the three marker lines, then run `soc2kit update` again"))
+
+
 def _workspace_problems(root: Path, catalog: Catalog, profile: Profile | None, applicable: set[str], problems: list[Problem]) -> None:
     from soc2kit.render.documents import parse_policy_document
 
@@ -125,6 +134,7 @@ def _workspace_problems(root: Path, catalog: Catalog, profile: Profile | None, a
         except UserError as exc:
             problems.append(Problem("error", "policy-document", exc.message, exc.location or Location(rel)))
             continue
+        conflict_marker_problems(text, rel, problems)
         for n, line in enumerate(text.splitlines(), start=1):
             m = PLACEHOLDER.search(line)
             if m:

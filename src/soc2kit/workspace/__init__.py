@@ -15,6 +15,7 @@ from soc2kit.profile import PROFILE_FILE, Profile, load_profile
 STATE_DIR = ".soc2kit"
 STATE_FILE = "state.json"
 BASE_DIR = "base"
+PROFILE_COPY = "profile.yaml"  #: the profile the bases were last rendered with
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -22,7 +22,7 @@ from soc2kit.library import load_catalog
 from soc2kit.library.loader import CONTENT_DIR
 from soc2kit.profile import PROFILE_FILE, Profile, parse_profile_text
 from soc2kit.render.policies import render_policies
-from soc2kit.workspace import BASE_DIR, STATE_DIR, STATE_FILE, read_state, sha256_bytes
+from soc2kit.workspace import BASE_DIR, PROFILE_COPY, STATE_DIR, STATE_FILE, read_state, sha256_bytes
 
 EXAMPLES_DIR = CONTENT_DIR / "examples"
 
@@ -64,7 +64,9 @@ Created with soc2kit {__version__}. This directory is the company's record of it
   future updates). Do not edit.
 - `dist/` — build output (`soc2kit build`); not kept in git.
 
-Typical commands: `soc2kit lint`, `soc2kit build`, `soc2kit controls`, `soc2kit criteria`.
+Typical commands: `soc2kit lint`, `soc2kit build`, `soc2kit controls`, `soc2kit criteria`;
+`soc2kit update` merges newer templates and profile changes into the policies (your edits stay),
+`soc2kit policy approve NAME --by PERSON` records an approval, `soc2kit reviews` lists reviews due.
 """
 
 
@@ -85,14 +87,22 @@ def plan_files(profile: Profile, profile_text: str, *, today: dt.date) -> tuple[
         data = doc.text.encode("utf-8")
         files[doc.relpath] = data
         files[f"{STATE_DIR}/{BASE_DIR}/{doc.relpath}"] = data
+    files[f"{STATE_DIR}/{PROFILE_COPY}"] = files[PROFILE_FILE]
     files[".gitignore"] = WORKSPACE_GITIGNORE.encode()
     files["README.md"] = _workspace_readme(profile).encode()
+    profile_sha = sha256_bytes(files[PROFILE_FILE])
     state = {
         "kit_version": __version__,
         "created_on": today.isoformat(),
-        "profile_sha256": sha256_bytes(files[PROFILE_FILE]),
+        "profile_sha256": profile_sha,
         "files": {rel: sha256_bytes(data) for rel, data in sorted(files.items()) if not rel.startswith(STATE_DIR + "/")},
         "policies": sorted(doc.id for doc in rendered),
+        # per document: the base it was rendered as (.soc2kit/base/<path>), when, by which kit and profile
+        "documents": {
+            doc.id: {"path": doc.relpath, "base_sha256": sha256_bytes(files[doc.relpath]), "rendered_on": today.isoformat(),
+                     "kit_version": __version__, "profile_sha256": profile_sha}
+            for doc in sorted(rendered, key=lambda d: d.id)
+        },
     }
     return files, state
 
@@ -136,6 +146,7 @@ def init_workspace(target: Path, profile_text: str, *, source: str = PROFILE_FIL
 
     old_state = read_state(target)
     recorded: dict[str, str] = old_state.get("files", {}) if isinstance(old_state.get("files"), dict) else {}
+    old_docs = old_state.get("documents") if isinstance(old_state.get("documents"), dict) else {}
     new_recorded = dict(recorded)
     for rel, data in files.items():
         path = target / rel
@@ -153,9 +164,28 @@ def init_workspace(target: Path, profile_text: str, *, source: str = PROFILE_FIL
         atomic_write_bytes(path, data)
         new_recorded[rel] = sha256_bytes(data)
         result.written.append(rel)
+    kept = set(result.kept)
+    base_prefix = f"{STATE_DIR}/{BASE_DIR}/"
     for rel, data in files.items():
-        if rel.startswith(STATE_DIR + "/"):
-            atomic_write_bytes(target / rel, data)
+        if not rel.startswith(STATE_DIR + "/"):
+            continue
+        doc_rel = rel[len(base_prefix):] if rel.startswith(base_prefix) else None
+        if doc_rel in kept:
+            # the company's file still derives from the old base: keep it (and its record) so that
+            # `soc2kit update` can merge the new render into the edited file
+            doc_id = Path(doc_rel).stem
+            if (target / rel).is_file() and doc_id in old_docs:
+                state["documents"][doc_id] = old_docs[doc_id]
+            elif (target / rel).is_file():
+                state["documents"][doc_id]["base_sha256"] = sha256_bytes((target / rel).read_bytes())
+                state["documents"][doc_id]["rendered_on"] = old_state.get("created_on", state["created_on"])
+            else:
+                del state["documents"][doc_id]  # a file the kit never wrote: no base to merge from
+            continue
+        atomic_write_bytes(target / rel, data)
+    for doc_id, entry in old_docs.items():
+        state["documents"].setdefault(doc_id, entry | {"dropped": True})
+    state["created_on"] = old_state.get("created_on", state["created_on"])
     state["files"] = dict(sorted(new_recorded.items()))
     atomic_write_bytes(target / STATE_DIR / STATE_FILE, (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
     return result
