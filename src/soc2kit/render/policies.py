@@ -46,7 +46,9 @@ class _Loader(jinja2.BaseLoader):
         policy = self.catalog.policies.get(template)
         if policy is None:
             raise jinja2.TemplateNotFound(template)
-        return policy.body, str(policy.path), lambda: True
+        body = policy.body
+        # still current while the catalog holds the same template text
+        return body, str(policy.path), lambda: (p := self.catalog.policies.get(template)) is not None and p.body == body
 
 
 def _template_line(exc: BaseException, filename: str) -> int | None:
@@ -71,8 +73,24 @@ class RenderedPolicy:
     text: str
 
 
-def render_body(template: PolicyTemplate, catalog: Catalog, context: dict[str, Any]) -> str:
+_ENVS: dict[int, tuple[Catalog, jinja2.Environment]] = {}
+
+
+def _env_for(catalog: Catalog) -> jinja2.Environment:
+    """One sandboxed environment per catalog, so each template is compiled once per process
+    (``init``, ``update`` and the tests render the same 27 templates many times)."""
+    hit = _ENVS.get(id(catalog))
+    if hit is not None and hit[0] is catalog:
+        return hit[1]
+    if len(_ENVS) >= 8:
+        _ENVS.clear()
     env = markdown_env(loader=_Loader(catalog))
+    _ENVS[id(catalog)] = (catalog, env)
+    return env
+
+
+def render_body(template: PolicyTemplate, catalog: Catalog, context: dict[str, Any]) -> str:
+    env = _env_for(catalog)
     filename = str(template.path)
     owner_title = vocab.label(vocab.ROLES, template.owner)
     approver_key = template.approver or context["documents"]["approver"]
