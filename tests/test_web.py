@@ -520,3 +520,34 @@ def test_content_sniffing_accepts_only_matching_content(data, name):
 def test_scrub_removes_absolute_paths(text):
     out = scrub(f"failed at /srv/data/{text}/x.db and C:\\Users\\me\\x and '{text}'", Path("/srv/ws"))
     assert "/srv/data" not in out and "C:\\Users" not in out
+
+
+# --- the same SQL on both databases ------------------------------------------------------------------
+
+
+def test_dashboard_queries_on_sqlite_and_postgresql(ws, db_url, monkeypatch):
+    """The dashboard's own aggregate queries (web/queries.py) give the gap command's result and the
+    control page's evidence on a real PostgreSQL as on SQLite."""
+    monkeypatch.setenv("SOC2KIT_DATABASE_URL", db_url)
+    a = Assessment.load(ws)
+    for cid in ("AC-05", "AC-01", "OPS-01"):
+        a.set(cid, {"status": "implemented"}, by="tester")
+    a.save()
+    ids = add(ws, NewEvidence(controls=["AC-05", "AC-01"], data=b"q4 review\n", name="q4.csv", period=(dt.date(2026, 10, 1), dt.date(2026, 12, 31))),
+              NewEvidence(controls=["AC-05"], data=b"q1 review\n", name="q1.csv", period=(dt.date(2027, 1, 1), dt.date(2027, 1, 31))),
+              NewEvidence(controls=["OPS-01"], data=b"old\n", name="inv.txt", collected_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC)),
+              NewEvidence(controls=["MDL-07"], data=json.dumps({"check": "ai.bias", "status": "pass"}).encode(), name="bias.json",
+                          source_kind="check", source_id="ai.bias"))
+    state = WorkspaceState(ws)
+    try:
+        assert state.gap(TODAY) == service_gap(Workspace.open(ws), today=TODAY)
+    finally:
+        state.close()
+    with client(ws) as c:
+        ctl = c.get("/api/controls/AC-05").json()
+        overview = c.get("/api/overview").json()
+        r = c.get(f"/evidence/{ids[1]}/download")
+    assert ctl["evidence_total"] == 2 and [e["id"] for e in ctl["evidence"]] == [ids[1], ids[0]]
+    assert [(k["check"], k["status"]) for k in overview["checks"]] == [("ai.bias", "pass")]
+    assert "OPS-01" in {s["id"] for s in overview["stale"]}
+    assert r.status_code == 200 and r.content == b"q1 review\n"
