@@ -339,3 +339,25 @@ def test_window_property(n, unit):
 def test_window_rejects_anything_else(text):
     with pytest.raises(UserError):
         parse_window(text)
+
+
+def test_register_findings_feed_the_gap_report_and_the_dashboard(ws_path, cli, tmp_path):
+    from soc2kit.assess.service import gap
+    from soc2kit.web.state import WorkspaceState
+
+    expected = vendor_gap_items(Workspace.open(ws_path), as_of=AS_OF)
+    assert expected, "the fixture register has findings"
+    result = gap(Workspace.open(ws_path), today=AS_OF)
+    assert result["vendor_findings"] == expected
+    assert {f["control"] for f in expected} <= {f"VEN-0{i}" for i in range(1, 9)}
+    state = WorkspaceState(ws_path)
+    try:
+        assert state.gap(AS_OF)["vendor_findings"] == expected
+    finally:
+        state.close()
+    out = tmp_path / "gap.html"
+    assert cli("gap", "--format", "html", "--out", out, cwd=ws_path).code == 0
+    html = out.read_text()
+    assert "Vendor register findings" in html and expected[0]["vendor"] in html
+    (ws_path / "vendors.yaml").unlink()
+    assert "vendor_findings" not in gap(Workspace.open(ws_path), today=AS_OF)

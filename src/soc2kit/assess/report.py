@@ -289,6 +289,14 @@ def _gap_blocks(gap: dict[str, Any], svg: str) -> list[Block]:
     blocks.append(_table(["Control", "Title", "Status", "Criteria"],
                          ([a.get("id", ""), a.get("title", ""), _status(a.get("status", "")), _ids(a.get("criteria")) if a.get("criteria") else "no TSC mapping"] for a in ai))
                   if ai else _para("No AI-specific control is open."))
+
+    vendor = gap.get("vendor_findings")
+    if vendor is not None:
+        blocks.append(Heading(2, "Vendor register findings"))
+        blocks.append(_table(["Control", "Vendor", "Finding", "Detail"], ([v.get("control", ""), v.get("vendor", ""), v.get("kind", ""), v.get("detail", "")]
+                                                                          for v in vendor))
+                      if vendor else _para("The vendor register (vendors.yaml) has no open finding: reviews, certifications, AI training terms and "
+                                           "data types are in order."))
     return blocks
 
 

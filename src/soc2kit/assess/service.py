@@ -65,11 +65,27 @@ def evidence_by_control(ws) -> dict[str, list[Any]] | None:
         store.close()
 
 
+def vendor_findings(ws, today: dt.date | None) -> list[dict[str, Any]] | None:
+    """The vendor register's open findings (reviews due, certifications, AI training, data types),
+    or None when the workspace keeps no register."""
+    from soc2kit.vendors.register import REGISTER_FILE
+
+    if not (ws.root / REGISTER_FILE).exists():
+        return None
+    from soc2kit.vendors.feeds import vendor_gap_items
+
+    return vendor_gap_items(ws, as_of=today)
+
+
 def gap(ws, *, today: dt.date | None = None) -> dict[str, Any]:
     catalog = load_catalog()
     views = select_controls(catalog, ws.profile, build_context(ws.profile))
-    return compute_gap(catalog, views, Assessment.load(ws.root), company=ws.profile.company.name, tsc=list(ws.profile.scope.tsc),
-                       evidence=evidence_by_control(ws), today=today)
+    result = compute_gap(catalog, views, Assessment.load(ws.root), company=ws.profile.company.name, tsc=list(ws.profile.scope.tsc),
+                         evidence=evidence_by_control(ws), today=today)
+    findings = vendor_findings(ws, today)
+    if findings is not None:
+        result["vendor_findings"] = findings
+    return result
 
 
 def plan(ws, *, start: dt.date | None = None, today: dt.date | None = None) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 from soc2kit.assess.assessment import ASSESSMENT_FILE, Assessment
 from soc2kit.assess.gap import compute_gap, evidence_freshness
 from soc2kit.assess.plan import build_plan
-from soc2kit.assess.service import has_store
+from soc2kit.assess.service import has_store, vendor_findings
 from soc2kit.evidence.store import EvidenceStore
 from soc2kit.library import load_catalog
 from soc2kit.library.models import Catalog
@@ -25,6 +25,7 @@ from soc2kit.profile import PROFILE_FILE, vocab
 from soc2kit.render.context import build_context
 from soc2kit.render.documents import PolicyDocument, as_date, read_policy_documents
 from soc2kit.render.selection import ControlView, select_controls
+from soc2kit.vendors.register import REGISTER_FILE
 from soc2kit.web import queries
 from soc2kit.workspace import Workspace
 
@@ -67,7 +68,7 @@ class WorkspaceState:
             docs = tuple(sorted(_stat_key(p) for p in policies.glob("*.md")))
         except OSError:
             docs = ()
-        return (_stat_key(self.root / PROFILE_FILE), _stat_key(self.root / ASSESSMENT_FILE), docs)
+        return (_stat_key(self.root / PROFILE_FILE), _stat_key(self.root / ASSESSMENT_FILE), _stat_key(self.root / REGISTER_FILE), docs)
 
     def snapshot(self) -> Snapshot:
         key = self._key()
@@ -133,7 +134,11 @@ class WorkspaceState:
             agg = self.aggregates()
             evidence = None if agg is None else {cid: [a] for cid, a in agg.items()}
             p = snap.ws.profile
-            return compute_gap(snap.catalog, snap.views, snap.assessment, company=p.company.name, tsc=list(p.scope.tsc), evidence=evidence, today=today)
+            result = compute_gap(snap.catalog, snap.views, snap.assessment, company=p.company.name, tsc=list(p.scope.tsc), evidence=evidence, today=today)
+            findings = vendor_findings(snap.ws, today)
+            if findings is not None:
+                result["vendor_findings"] = findings
+            return result
 
         return self._derived("gap", today, compute)
 
