@@ -103,12 +103,12 @@ def test_build_refuses_a_foreign_non_empty_output_directory(cli, workspace, tmp_
     assert (foreign / "keep.txt").read_text() == "precious"
 
 
-def test_unknown_and_future_formats_are_usage_errors(cli, workspace):
+def test_unknown_formats_are_usage_errors(cli, workspace):
     root = workspace("llm-startup")
     r = cli("-w", root, "build", "--format", "html,rtf")
-    assert r.code == 2 and "unknown format 'rtf'" in r.err
-    r = cli("-w", root, "build", "--format", "pdf")
-    assert r.code == 2 and "PDF output is not available" in r.err
+    assert r.code == 2 and "unknown format 'rtf'" in r.err and "pdf, docx" in r.err
+    r = cli("-w", root, "build", "--format", " , ")
+    assert r.code == 2 and "no format given" in r.err
     assert not (root / "dist").exists()
 
 

@@ -140,12 +140,13 @@ def init(
 
 @app.command()
 def build(
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="Comma-separated output formats: md,html (default: all).")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="Comma-separated output formats: md, html, pdf, docx, or all (default: md,html; pdf and docx take seconds, so they are opt-in).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory (default: WORKSPACE/dist).")] = None,
 ) -> None:
     """Convert the workspace's policies (as edited) into the output formats, plus the control matrix."""
     from soc2kit.render.build import build as run_build
     from soc2kit.render.build import parse_formats
+    from soc2kit.render.pdf import MANUAL
 
     formats = parse_formats(fmt)
     ws = _open_workspace()
@@ -155,6 +156,11 @@ def build(
         out.print(f"  HTML site:      {result.out_dir / 'html' / 'index.html'}")
     if "md" in formats:
         out.print(f"  Markdown:       {result.out_dir / 'md'}")
+    if "pdf" in formats:
+        out.print(f"  PDF:            {result.out_dir / 'pdf'} ({result.policies} policies)")
+        out.print(f"  Policy manual:  {result.out_dir / 'pdf' / MANUAL} ({result.pages.get('pdf/' + MANUAL, 0)} pages)")
+    if "docx" in formats:
+        out.print(f"  Word (DOCX):    {result.out_dir / 'docx'}")
     out.print(f"  Control matrix: {result.out_dir / 'control-matrix.csv'}")
 
 

@@ -1,13 +1,15 @@
-"""``soc2kit build``: the company's policies (as edited) → Markdown, HTML site and control matrix.
+"""``soc2kit build``: the company's policies (as edited) → Markdown, HTML site, PDF, DOCX and control matrix.
 
 Stages, in order (each a function below):
   1. ``load``      — profile, catalog, the company's policy documents
   2. ``select``    — applicable controls with text rendered for the profile
   3. ``trace``     — criterion → controls → policy sections, from the documents' citations
-  4. ``convert``   — each requested format, in memory
+  4. ``convert``   — each requested format, in memory (PDF: ``render.pdf``, DOCX: ``render.word``)
   5. ``write``     — a staging directory swapped in atomically over the output directory
 
-Templates are never re-rendered over the company's documents here.
+Templates are never re-rendered over the company's documents here. PDF and DOCX are opt-in
+(``--format pdf,docx`` or ``--format all``): they take seconds where Markdown and HTML take a
+fraction of one (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -32,33 +34,34 @@ from soc2kit.render.documents import Citation, PolicyDocument, read_policy_docum
 from soc2kit.render.environment import escape_markdown, html_env
 from soc2kit.render.html import markdown_to_html
 from soc2kit.render.matrix import matrix_csv, matrix_rows
+from soc2kit.render.pdf import build_pdfs
 from soc2kit.render.selection import ControlView, select_controls
+from soc2kit.render.word import build_docx
 from soc2kit.workspace import Workspace
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-FORMATS = ("md", "html")
-FUTURE_FORMATS = {"pdf": "PDF", "docx": "DOCX"}
+FORMATS = ("md", "html", "pdf", "docx")
+DEFAULT_FORMATS = ("md", "html")  #: pdf and docx are opt-in: seconds instead of a fraction of one
 BUILD_MARKER = ".soc2kit-build"
 
 def parse_formats(value: str | None) -> list[str]:
+    """``"md,pdf"`` → ``["md", "pdf"]``; empty → the default formats; ``all`` → every format."""
     if not value:
-        return list(FORMATS)
+        return list(DEFAULT_FORMATS)
     chosen = []
     for raw in value.split(","):
         fmt = raw.strip().lower()
         if not fmt:
             continue
-        if fmt in FUTURE_FORMATS:
-            raise UsageError(
-                f"{FUTURE_FORMATS[fmt]} output is not available in soc2kit {__version__}",
-                hint=f"build the formats available now: --format {','.join(FORMATS)}",
-            )
+        if fmt == "all":
+            chosen.extend(f for f in FORMATS if f not in chosen)
+            continue
         if fmt not in FORMATS:
-            raise UsageError(f"unknown format {fmt!r}", hint=f"choose from: {', '.join(FORMATS)}")
+            raise UsageError(f"unknown format {fmt!r}", hint=f"choose from: {', '.join(FORMATS)} (or all)")
         if fmt not in chosen:
             chosen.append(fmt)
     if not chosen:
-        raise UsageError("no format given", hint=f"choose from: {', '.join(FORMATS)}")
+        raise UsageError("no format given", hint=f"choose from: {', '.join(FORMATS)} (or all)")
     return chosen
 
 @dataclass
@@ -76,6 +79,8 @@ class BuildResult:
     controls: int
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    document_seconds: dict[str, float] = field(default_factory=dict)  #: output file (pdf/…, docx/…) → seconds
+    pages: dict[str, int] = field(default_factory=dict)  #: PDF file → page count
 
 def trace(catalog: Catalog, profile_tsc: list[str], views: list[ControlView], documents: list[PolicyDocument]) -> Trace:
     applicable = {v.id: v for v in views if v.applicable}
@@ -166,10 +171,16 @@ def resolve_out_dir(ws: Workspace, out: Path | None) -> Path:
         raise UsageError("the output directory cannot be inside policies/ or .soc2kit/", location=Location(target))
     return target
 
-def build(ws: Workspace, *, formats: list[str] | None = None, out: Path | None = None, today: dt.date | None = None) -> BuildResult:
+def build(ws: Workspace, *, formats: list[str] | None = None, out: Path | None = None, today: dt.date | None = None,
+          workers: int | None = None) -> BuildResult:
+    """Build the requested formats. ``workers``: processes laying out PDFs (default: the usable cores,
+    or the ``SOC2KIT_JOBS`` environment variable)."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    formats = formats or list(FORMATS)
+    formats = formats or list(DEFAULT_FORMATS)
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise UsageError(f"unknown format {unknown[0]!r}", hint=f"choose from: {', '.join(FORMATS)}")
     today = today or dt.date.today()
     out_dir = resolve_out_dir(ws, out)
 
@@ -197,10 +208,33 @@ def build(ws: Workspace, *, formats: list[str] | None = None, out: Path | None =
         files.update(convert_html(ws, catalog, views, documents, tr, today))
     files["control-matrix.csv"] = matrix_csv(matrix_rows(views, tr.cited_by)).encode()
     timings["convert"] = time.perf_counter() - t
+    document_seconds: dict[str, float] = {}
+    pages: dict[str, int] = {}
+    company = ws.profile.company.name
+    if "pdf" in formats or "docx" in formats:
+        t = time.perf_counter()
+        docx_files: dict[str, bytes] = {}
+
+        def make_docx() -> None:  # runs while the PDF workers lay out pages
+            if "docx" in formats:
+                built = build_docx(documents, company)
+                docx_files.update(built.files)
+                document_seconds.update(built.seconds)
+
+        if "pdf" in formats:
+            built_pdf = build_pdfs(documents, company, workers=workers, meanwhile=make_docx)
+            files.update(built_pdf.files)
+            document_seconds.update(built_pdf.seconds)
+            pages.update(built_pdf.pages)
+        else:
+            make_docx()
+        files.update(docx_files)
+        timings["pdf+docx" if "pdf" in formats and "docx" in formats else ("pdf" if "pdf" in formats else "docx")] = time.perf_counter() - t
 
     t = time.perf_counter()
     with staging_dir(out_dir) as staged:
         write_tree(staged, files)
         swap_in(staged, out_dir)
     timings["write"] = time.perf_counter() - t
-    return BuildResult(out_dir, sorted(f for f in files if f != BUILD_MARKER), len(documents), sum(v.applicable for v in views), time.perf_counter() - started, timings)
+    return BuildResult(out_dir, sorted(f for f in files if f != BUILD_MARKER), len(documents), sum(v.applicable for v in views),
+                       time.perf_counter() - started, timings, document_seconds, pages)
