@@ -162,3 +162,22 @@ def test_the_control_text_cache_is_invisible_and_follows_the_profile(cli, worksp
     assert cli("-w", root, "build", "--format", "md").code == 0
     rows = {r["control_id"]: r for r in csv.DictReader(io.StringIO((root / "dist" / "control-matrix.csv").read_text()))}
     assert rows["AC-05"]["statement"].startswith("Every month,") and rows["AC-05"]["frequency"] == "monthly"
+
+
+def test_build_keeps_what_other_commands_wrote_into_dist(cli, workspace):
+    """Exports and reports live in dist/ by default; a build replaces only its own products."""
+    root = workspace()
+    dist = root / "dist"
+    assert cli("gap", "--format", "html", cwd=root).code == 0  # dist/reports/gap.html, before any build
+    assert cli("export", "matrix", cwd=root).code == 0
+    (dist / "acme-soc2-package-2026-11-27.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    assert cli("build", "--format", "md", cwd=root).code == 0
+    kept = {"reports/gap.html", "control-matrix.xlsx", "acme-soc2-package-2026-11-27.zip"}
+    assert all((dist / k).is_file() for k in kept)
+    matrix = (dist / "control-matrix.xlsx").read_bytes()
+    (dist / "md" / "stale.md").write_text("left over from an earlier build")
+    assert cli("build", "--format", "html", cwd=root).code == 0
+    assert not (dist / "md").exists() and (dist / "html" / "index.html").is_file()  # the build's own products are replaced
+    assert all((dist / k).is_file() for k in kept) and (dist / "control-matrix.xlsx").read_bytes() == matrix
+    (dist / "notes.txt").write_text("mine")
+    assert cli("build", "--format", "md", cwd=root).code == 0 and (dist / "notes.txt").read_text() == "mine"

@@ -14,7 +14,7 @@ from soc2kit.cli.export_cmds import export_app
 
 @export_app.command("oscal")
 def export_oscal_cmd(
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory, replaced as a whole (default: WORKSPACE/dist/oscal).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory, replaced as a whole on each export (default: WORKSPACE/dist/oscal).")] = None,
     date: Annotated[str | None, typer.Option("--date", help="last-modified of every document: YYYY-MM-DD or an ISO 8601 date-time "
                                                               "(default: SOURCE_DATE_EPOCH, else when the profile, assessment or kit state last changed).")] = None,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format of the summary.")] = TableFormat.table,

@@ -15,6 +15,7 @@ fraction of one (see docs/benchmarks.md).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,41 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 FORMATS = ("md", "html", "pdf", "docx")
 DEFAULT_FORMATS = ("md", "html")  #: pdf and docx are opt-in: seconds instead of a fraction of one
 BUILD_MARKER = ".soc2kit-build"
+#: top-level entries of the output directory that ``build`` owns and replaces
+BUILD_PRODUCTS = frozenset({"md", "html", "pdf", "docx", "control-matrix.csv", BUILD_MARKER})
+#: what other soc2kit commands write into ``dist/`` by default; ``build`` keeps them
+OTHER_OUTPUTS = ("oscal", "reports", "control-matrix.xlsx", "system-description.md", "system-description.html", "system-description.docx")
+
+
+def _other_output(name: str) -> bool:
+    return name in OTHER_OUTPUTS or (name.endswith(".zip") and "-soc2-package-" in name)
+
+
+def _carry_over(target: Path, staged: Path) -> None:
+    """Hard-link what other commands wrote into the output directory (exports, reports) into the
+    staged tree, so the swap replaces only the build's own products. The originals stay in place
+    until the swap, so a failure loses nothing."""
+    import shutil
+
+    if not target.is_dir():
+        return
+    for entry in target.iterdir():
+        if entry.name in BUILD_PRODUCTS or entry.name.startswith(".") and entry.name.endswith((".tmp", ".old")):
+            continue
+        dest = staged / entry.name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, dest, copy_function=_link_or_copy, symlinks=True)
+        else:
+            _link_or_copy(entry, dest)
+
+
+def _link_or_copy(src, dst) -> None:
+    import shutil
+
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
 
 def parse_formats(value: str | None) -> list[str]:
     """``"md,pdf"`` → ``["md", "pdf"]``; empty → the default formats; ``all`` → every format."""
@@ -160,7 +196,8 @@ def resolve_out_dir(ws: Workspace, out: Path | None) -> Path:
     if target.exists():
         if not target.is_dir():
             raise UsageError("the output path exists and is not a directory", hint="choose another --out", location=Location(target))
-        if any(target.iterdir()) and not (target / BUILD_MARKER).exists():
+        entries = [e.name for e in target.iterdir()]
+        if entries and not (target / BUILD_MARKER).exists() and not all(_other_output(n) for n in entries):
             raise UsageError(
                 "the output directory is not empty and was not made by soc2kit build; refusing to replace it",
                 location=Location(target), hint="choose an empty or new directory with --out",
@@ -234,6 +271,7 @@ def build(ws: Workspace, *, formats: list[str] | None = None, out: Path | None =
     t = time.perf_counter()
     with staging_dir(out_dir) as staged:
         write_tree(staged, files)
+        _carry_over(out_dir, staged)
         swap_in(staged, out_dir)
     timings["write"] = time.perf_counter() - t
     return BuildResult(out_dir, sorted(f for f in files if f != BUILD_MARKER), len(documents), sum(v.applicable for v in views),
