@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -25,7 +26,20 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+# Piped output (a file, grep, CI logs) gets wide lines instead of Rich's default 80 columns, so
+# tables are not truncated with "…"; a terminal keeps its own width.
+def _pipe_width() -> int | None:
+    try:
+        if sys.stdout.isatty():
+            return None
+        columns = os.environ.get("COLUMNS", "")
+        return max(int(columns) if columns.isdigit() else 0, 200)
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+_PIPE_WIDTH = _pipe_width()
+out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False, width=_PIPE_WIDTH)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 
