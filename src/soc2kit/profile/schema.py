@@ -59,6 +59,10 @@ class _Model(BaseModel):
         return value
 
 
+#: the strict base model other YAML files of the workspace share (the vendor register)
+StrictModel = _Model
+
+
 class Company(_Model):
     name: Name = Field(description="Legal or trading name used throughout the policies.")
     website: str | None = Field(default=None, max_length=300, description="Public website (http or https URL).")

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from soc2kit._fs import atomic_write_text
 from soc2kit._yaml import dump_yaml, load_yaml, parse_yaml
 from soc2kit.errors import Location, UserError
 from soc2kit.profile.load import suggest
-from soc2kit.profile.schema import _clean_text
+from soc2kit.profile.schema import StrictModel
 from soc2kit.profile.vocab import DATA_TYPES
 from soc2kit.vendors.yamlmodel import FileProblems, located, validate
 
@@ -43,17 +43,8 @@ Text = Annotated[str, Field(max_length=500)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_control_characters(cls, value):
-        if isinstance(value, str):
-            return _clean_text(value)
-        if isinstance(value, list):
-            return [_clean_text(v) if isinstance(v, str) else v for v in value]
-        return value
+class _Model(StrictModel):
+    """The profile's strict model (unknown keys rejected, control characters refused, text stripped)."""
 
 
 class Certification(_Model):
