@@ -56,6 +56,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def widen_catalog(total: int) -> int:
+    """Grow the (process-wide, cached) catalog to ``total`` controls with copies of existing ones
+    under new ids, so the dashboard is measured at the issue's 200 controls (the kit ships 139).
+    Must run in every process that reads the catalog: this one (seeding) and the server."""
+    import dataclasses
+
+    from soc2kit.library import load_catalog
+
+    catalog = load_catalog()
+    originals = list(catalog.controls.values())
+    used = set(catalog.controls)
+    i = 0
+    while len(catalog.controls) < total:
+        base = originals[i % len(originals)]
+        n = 50
+        while f"{base.area}-{n:02d}" in used:
+            n += 1
+        new = dataclasses.replace(base, id=f"{base.area}-{n:02d}", title=f"{base.title} (benchmark copy)")
+        catalog.controls[new.id] = new
+        used.add(new.id)
+        i += 1
+    return len(catalog.controls)
+
+
+SERVER = (
+    "import sys; sys.path.insert(0, sys.argv[4]); from bench_dashboard import widen_catalog; widen_catalog(int(sys.argv[3])); "
+    "from soc2kit.cli import main; main(['--workspace', sys.argv[1], 'serve', '--port', sys.argv[2]])"
+)
+
+
 def seed(root: Path, example: str, records: int) -> tuple[int, str]:
     init_workspace(root, example_text(example), source=f"example '{example}'")
     ws = Workspace.open(root)
@@ -148,16 +178,19 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=300, help="requests per page and mode")
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--example", default="genai-platform")
+    ap.add_argument("--controls", type=int, default=200, help="grow the catalog to this many controls (copies of real ones)")
     args = ap.parse_args()
     print(f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
+        catalog_size = widen_catalog(args.controls)
+        print(f"catalog: {catalog_size} controls (139 shipped, the rest benchmark copies)", flush=True)
         n_controls, busiest = seed(root, args.example, args.records)
         hello = Path(tmp) / "hello_app.py"
         hello.write_text(HELLO)
         p1, p2 = free_port(), free_port()
         rows = []
-        with serve([sys.executable, "-m", "soc2kit", "--workspace", str(root), "serve", "--port", str(p1)], p1) as dash, \
+        with serve([sys.executable, "-c", SERVER, str(root), str(p1), str(args.controls), str(Path(__file__).resolve().parent)], p1) as dash, \
              serve([sys.executable, "-m", "uvicorn", "hello_app:app", "--port", str(p2), "--log-level", "warning", "--app-dir", tmp], p2) as peer:
             pages = [("overview /", dash + "/"), (f"control /controls/{busiest}", f"{dash}/controls/{busiest}"), ("criteria /criteria", dash + "/criteria"),
                      ("gap /gap", dash + "/gap"), ("peer: FastAPI hello world", peer + "/")]
@@ -168,7 +201,7 @@ def main() -> None:
                 print(f"{label:40s} sequential p50 {pct(seq, 50):6.1f}  p95 {pct(seq, 95):6.1f}  p99 {pct(seq, 99):6.1f} ms | "
                       f"{args.threads} threads p50 {pct(conc, 50):6.1f}  p95 {pct(conc, 95):6.1f}  p99 {pct(conc, 99):6.1f} ms, {rps:6.0f} req/s", flush=True)
         print()
-        print(f"{args.records:,} evidence records, {n_controls} applicable controls; {args.requests} requests per page and mode; milliseconds")
+        print(f"{args.records:,} evidence records, {catalog_size} controls in the catalog, {n_controls} applicable; {args.requests} requests per page and mode; milliseconds")
         print()
         print(f"| page | sequential p50 / p95 / p99 | {args.threads} concurrent p50 / p95 / p99 | req/s ({args.threads} concurrent) |")
         print("| --- | --- | --- | --- |")
