@@ -361,3 +361,17 @@ def test_register_findings_feed_the_gap_report_and_the_dashboard(ws_path, cli, t
     assert "Vendor register findings" in html and expected[0]["vendor"] in html
     (ws_path / "vendors.yaml").unlink()
     assert "vendor_findings" not in gap(Workspace.open(ws_path), today=AS_OF)
+
+
+def test_lint_reports_every_register_problem_with_its_line(ws_path, cli):
+    write_register(ws_path, "vendors:\n  - name: Acme\n    service: x\n    criticality: high\n    data_shared: [pii, phii]\n"
+                            "  - name: Beta\n    service: y\n    criticality: medium\n    systems: [Nowhere]\n")
+    r = cli("--workspace", ws_path, "lint", "--format", "json")
+    assert r.code == 1, r.err
+    found = [p for p in json.loads(r.out)["problems"] if p["code"] == "vendor-register"]
+    assert len(found) == 2, found
+    r = cli("--workspace", ws_path, "lint")
+    text = r.out + r.err
+    assert "vendors.yaml:5" in text and "unknown data type 'phii'" in text and "vendors.yaml:9" in text and "unknown system 'Nowhere'" in text
+    (ws_path / "vendors.yaml").unlink()
+    assert not [p for p in json.loads(cli("--workspace", ws_path, "lint", "--format", "json").out)["problems"] if p["code"] == "vendor-register"]

@@ -161,6 +161,25 @@ def _workspace_problems(root: Path, catalog: Catalog, profile: Profile | None, a
             problems.append(Problem("warning", "observation-period", f"the observation period is {period.days} days; Type II windows are usually 3 to 12 months", Location(PROFILE_FILE, key="scope.observation_period")))
 
 
+def vendor_register_problems(root: Path, profile: Profile, problems: list[Problem]) -> None:
+    """The vendor register (vendors.yaml), when there is one: schema, data types and systems
+    against the profile, duplicates; each problem with its line."""
+    from soc2kit._yaml import load_yaml
+    from soc2kit.vendors.register import REGISTER_FILE, validate_document
+    from soc2kit.vendors.yamlmodel import FileProblems
+
+    path = root / REGISTER_FILE
+    if not path.exists():
+        return
+    try:
+        validate_document(load_yaml(path, what="vendor register"), Path(REGISTER_FILE), profile)
+    except FileProblems as exc:
+        for loc, msg, hint in exc.problems:
+            problems.append(Problem("error", "vendor-register", msg, loc, hint))
+    except UserError as exc:
+        problems.append(Problem("error", "vendor-register", exc.message, exc.location or Location(REGISTER_FILE), exc.hint))
+
+
 def lint_workspace(root: Path, *, content_dir: Path | None = None) -> list[Problem]:
     """Lint a workspace; outside a workspace, lint the bundled content against every example profile."""
     from soc2kit.workspace.init import example_names, example_text
@@ -181,6 +200,8 @@ def lint_workspace(root: Path, *, content_dir: Path | None = None) -> list[Probl
         _condition_problems(catalog, contexts + [(n, build_context(p)) for n, p in example_profiles], problems)
         applicable = _render_problems(catalog, profile, problems)[0] if profile else set()
         _workspace_problems(root, catalog, profile, applicable, problems)
+        if profile is not None:
+            vendor_register_problems(root, profile, problems)
     else:
         _condition_problems(catalog, [(n, build_context(p)) for n, p in example_profiles], problems)
         for name, p in example_profiles:
