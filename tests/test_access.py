@@ -259,3 +259,15 @@ def test_signoff_of_a_file_that_is_not_a_worksheet(cli, tmp_path):
     assert r.code == 2 and "not a soc2kit access-review worksheet" in r.err and "decision" in r.err
     r = cli("check", "access", "--idp", EX / "idp_neutral.csv", "--hr", EX / "hr_neutral.csv", "--worksheet", tmp_path / "w.pdf", "--no-evidence")
     assert r.code == 2 and ".csv or .xlsx" in r.err
+
+
+def test_access_review_report_lists_each_finding(cli, tmp_path):
+    md, page = tmp_path / "access.md", tmp_path / "access.html"
+    for path in (md, page):
+        r = cli("check", "access", "--as-of", "2026-11-27", "--idp", EX / "entra_users.csv", "--hr", EX / "bamboohr.csv", "--no-evidence", "--report", path)
+        assert r.code == 1, r.err
+    text = md.read_text()
+    assert "# User access review" in text and "## Active accounts of people who left (1)" in text and "dave@example.com" in text
+    assert "## Accounts matching no person" in text and (tmp_path / "access.svg").exists()
+    html = page.read_text()
+    assert "=HYPERLINK(&quot;http://evil&quot;)" in html and '=HYPERLINK("http://evil")' not in html  # escaped, never markup

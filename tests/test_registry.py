@@ -89,3 +89,15 @@ def test_reads_a_real_mlflow_registry(cli, workspace, tmp_path):
     second = json.loads(r.out)
     assert r.code == 1 and {"change": "alias_moved", "model": "risk-model", "alias": "champion", "from": "1", "to": "2"} in second["changes"]
     assert any("v2 is in production" in f for f in second["failures"])
+
+
+def test_registry_report(cli, tmp_path):
+    reg = write(tmp_path / "registry.yaml", REGISTRY)
+    out = tmp_path / "registry.md"
+    r = cli("check", "registry", "--registry", reg, "--no-evidence", "--report", out)
+    assert r.code == 1
+    text = out.read_text()
+    assert "# Model registry check" in text and "## Production versions without an independent approval (1)" in text
+    assert "| triage-llm | 7 |" in text and "## Versions without a model card (1)" in text and "abc123" in text
+    r = cli("check", "registry", "--registry", reg, "--no-evidence", "--report", tmp_path / "registry.pdf")
+    assert r.code == 2 and ".md or .html" in r.err

@@ -23,6 +23,7 @@ def check_access(
     worksheet: Annotated[Path | None, typer.Option("--worksheet", help="Write a reviewer worksheet here: FILE.csv or FILE.xlsx (decision drop-down, About sheet).")] = None,
     idp_mapping: Annotated[Path | None, typer.Option("--idp-mapping", help="YAML column mapping for an identity-provider export the kit does not know (see docs/checks.md).")] = None,
     hr_mapping: Annotated[Path | None, typer.Option("--hr-mapping", help="YAML column mapping for an HR export the kit does not know.")] = None,
+    report_path: Annotated[Path | None, typer.Option("--report", help="Also write a readable report: FILE.md (with an SVG chart beside it) or FILE.html.")] = None,
     no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the result as evidence.")] = False,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
 ) -> None:
@@ -64,7 +65,7 @@ def check_access(
         out.print(f"status: {r['status']}")
 
     _finish(result, ws, no_evidence, "AC-05", f"access-review-{day.isoformat()}.json",
-            f"Access review of {idp.name} against {hr.name} as of {day.isoformat()}: {result['status']}", fmt, show)
+            f"Access review of {idp.name} against {hr.name} as of {day.isoformat()}: {result['status']}", fmt, show, report_path)
 
 
 @check_app.command("access-signoff")

@@ -199,6 +199,7 @@ def check_registry(
     registry: Annotated[Path | None, typer.Option("--registry", help="Registry file (YAML or JSON; format in docs/checks.md).")] = None,
     mlflow_uri: Annotated[str | None, typer.Option("--mlflow-uri", help="MLflow tracking/registry URI, e.g. sqlite:///mlflow.db (needs soc2kit[mlflow]).")] = None,
     alias: Annotated[list[str] | None, typer.Option("--production-alias", help="Aliases that mean production (default: champion, production, prod, live).")] = None,
+    report_path: ReportOption = None,
     no_evidence: Annotated[bool, typer.Option("--no-evidence", help="Do not store the snapshot and result as evidence.")] = False,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
 ) -> None:
@@ -211,6 +212,8 @@ def check_registry(
 
     if (registry is None) == (mlflow_uri is None):
         raise UsageError("give exactly one of --registry FILE and --mlflow-uri URI")
+    if report_path is not None and report_path.suffix.lower() not in (".md", ".html", ".htm"):
+        raise UsageError(f"unknown report type {report_path.suffix!r}", hint="end the report path with .md or .html")
     models = reg.load_registry_file(registry) if registry is not None else reg.load_mlflow_registry(mlflow_uri)
     source_name = registry.stem if registry is not None else "mlflow-" + hashlib.sha256(mlflow_uri.encode()).hexdigest()[:8]
     result = reg.review(models, tuple(a.lower() for a in alias) if alias else reg.PRODUCTION_ALIASES)
@@ -237,6 +240,8 @@ def check_registry(
             result["evidence"] = rec.id
         finally:
             store.close()
+    if report_path is not None:
+        write_report(result, report_path)
     if fmt == TableFormat.json:
         _emit_json(result)
     else:
