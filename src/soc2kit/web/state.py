@@ -60,6 +60,7 @@ class WorkspaceState:
         self._snapshot: Snapshot | None = None
         self._store: EvidenceStore | None = None
         self._aggregates: tuple[tuple[int, int], dict[str, queries.ControlEvidence]] | None = None
+        self._check_runs: dict[tuple[str, tuple[int, int]], list[dict[str, Any]]] = {}
 
     # --- files -------------------------------------------------------------------------------
     def _key(self) -> tuple:
@@ -115,6 +116,23 @@ class WorkspaceState:
         with self._lock:
             self._aggregates = (ver, result)
         return result
+
+    def check_runs(self, control_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """A control's stored check results, newest first; reused until evidence is added."""
+        store = self.store()
+        if store is None:
+            return []
+        key = (control_id, queries.version(store.engine))
+        with self._lock:
+            hit = self._check_runs.get(key)
+        if hit is not None:
+            return hit
+        runs = queries.check_runs(store, control_id=control_id, limit=limit)
+        with self._lock:
+            if len(self._check_runs) > 512 or any(k[1] != key[1] for k in self._check_runs):
+                self._check_runs.clear()
+            self._check_runs[key] = runs
+        return runs
 
     # --- derived views -----------------------------------------------------------------------
     def _derived(self, name: str, today: dt.date, compute) -> Any:
