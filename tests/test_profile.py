@@ -157,3 +157,16 @@ def test_literal_types_match_the_documented_vocabularies():
     for literal, table in pairs:
         assert list(typing.get_args(literal)) == list(table)
     assert set(schema.Roles.model_fields) == set(vocab.ROLES)
+
+
+@pytest.mark.parametrize("bad", ["2027-02-30", "2027-13-01", "2027-04-31"])
+def test_an_impossible_date_is_located_bad_input(cli, workspace, bad):
+    root = workspace()
+    text = (root / "soc2kit.yaml").read_text()
+    assert "observation_period: {start: 2027-01-01" in text
+    (root / "soc2kit.yaml").write_text(text.replace("observation_period: {start: 2027-01-01", f"observation_period: {{start: {bad}"))
+    for args in (["lint"], ["gap"], ["build"]):
+        r = cli("-w", root, *args)
+        out = r.out + r.err
+        assert r.code in (1, 2) and "Traceback" not in out, (args, out)
+        assert "soc2kit.yaml:26:31" in out and f"{bad} is not a calendar date" in out, out

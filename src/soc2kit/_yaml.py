@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,25 @@ def parse_yaml(text: str, source: Path | str) -> Any:
         ) from None
     except YAMLError as exc:  # errors without a position
         raise YAMLSyntaxError(f"malformed YAML: {exc}", location=Location(source)) from None
+    except (ValueError, OverflowError) as exc:  # a value YAML reads as a date or time but the calendar does not have
+        raise invalid_value_error(text, source, exc) from None
+
+
+_DATE_TOKEN = re.compile(r"(?<![\w.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.-]*:)")
+
+
+def invalid_value_error(text: str, source: Path | str, exc: Exception) -> YAMLSyntaxError:
+    """Locate the impossible date (2027-02-30, month 13) that made the YAML constructor fail."""
+    for n, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        for m in _DATE_TOKEN.finditer(line):
+            try:
+                dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return YAMLSyntaxError(f"{m.group(0)} is not a calendar date ({exc})", location=Location(source, n, m.start() + 1),
+                                       hint="write an existing date as YYYY-MM-DD, or quote the value if it is not meant as a date")
+    return YAMLSyntaxError(f"a value cannot be read: {exc}", location=Location(source), hint="check the dates and times in the file")
 
 
 def load_yaml(path: Path, *, what: str = "YAML file") -> Any:
