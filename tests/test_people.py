@@ -220,3 +220,74 @@ def test_acknowledgements_count_and_report_is_evidence(workspace, cli):
     assert data["not_evaluated"] == {} and data["evidence"]
     ev = json.loads(cli("--workspace", root, "evidence", "show", str(data["evidence"]), "--format", "json").out)
     assert set(ev.get("controls", [])) >= {"HR-01", "HR-02", "GOV-02", "AC-03"}
+
+
+# --- review findings (defects found in review) ----------------------------------------------------
+
+@pytest.mark.parametrize(("headers", "source"), [
+    (["Employee #", "First Name", "Last Name", "Work Email", "Hire Date", "Termination Date", "Employment Status"], "bamboohr"),
+    (["Employee name", "Work email", "Employment status", "Start date", "Termination date"], "rippling"),
+])
+def test_xlsx_with_date_cells_from_known_hr_sources(tmp_path, headers, source):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.append(headers)
+    row = {"Work Email": "al@example.com", "Work email": "al@example.com", "Hire Date": dt.datetime(2026, 2, 1), "Start date": dt.datetime(2026, 2, 1),
+           "Termination Date": dt.datetime(2026, 10, 30), "Termination date": dt.datetime(2026, 10, 30)}
+    sheet.append([row.get(h, "x") for h in headers])
+    wb.save(tmp_path / "hr.xlsx")
+    r = read_roster(tmp_path / "hr.xlsx")
+    assert r.source == source and (r.people[0].start, r.people[0].end) == (dt.date(2026, 2, 1), dt.date(2026, 10, 30))
+
+
+def test_offset_timestamps_keep_the_date_written_in_the_export(tmp_path):
+    # finished at 20:00 Pacific on the deadline day: the export says 2026-02-04, so it is on time
+    (tmp_path / "hr.csv").write_text("email,name,start_date\nal@example.com,Al,2026-01-05\n")
+    (tmp_path / "kb.csv").write_text("module_name,user.email,completion_date,status\n"
+                                     "Security Awareness and AI Literacy,al@example.com,2026-02-04T20:00:00-08:00,Passed\n")
+    t = read_training([tmp_path / "kb.csv"])
+    assert t.completions[0].completed_at == dt.date(2026, 2, 4)
+    r = people_check(tmp_path / "hr.csv", [tmp_path / "kb.csv"], profile=PROFILE, as_of=dt.date(2026, 3, 1))
+    assert r["exceptions"] == []
+
+
+def test_completion_before_the_start_does_not_move_the_first_deadline_earlier():
+    d = dt.date
+    # a contractor converted to an employee on 2026-06-01 took the course on 2025-01-10: the policy's first deadline is 30 days after the start
+    assert chain(d(2026, 7, 1), 366, [d(2025, 1, 10)], d(2026, 6, 10)) == []
+    assert chain(d(2026, 7, 1), 366, [d(2025, 1, 10)], d(2026, 7, 5)) == [{"rule": "overdue", "due": "2026-07-01", "actual": None, "days_late": 4}]
+
+
+def test_still_enabled_only_once_the_deadline_has_passed(tmp_path):
+    # 36 hours after the end of 2026-10-31 is 2026-11-02T12:00: an export dated 2026-11-02 may predate it
+    profile = Profile.model_validate({"company": {"name": "Acme", "employees": 5}, "parameters": {"deprovision_hours": 36}})
+    r = run("bamboohr_report.csv", [], idp="idp.csv", profile=profile, as_of=dt.date(2026, 11, 2))
+    assert not [e for e in r["exceptions"] if e["duty"] == "access_removal"]
+    r = run("bamboohr_report.csv", [], idp="idp.csv", profile=profile, as_of=dt.date(2026, 11, 3))
+    assert [(e["email"], e["rule"]) for e in r["exceptions"] if e["duty"] == "access_removal"] == [("carol@example.com", "still_enabled")]
+
+
+def test_impossible_date_in_mapping_file_is_bad_input(tmp_path):
+    (tmp_path / "m.yaml").write_text("hr:\n  name: x\n  columns: {email: Mail, start_date: Joined}\n  date_formats: [iso]\nsince: 2026-02-30\n")
+    with pytest.raises(UserError, match=r"m.yaml:5"):
+        run("acme_hr.csv", [], mapping=tmp_path / "m.yaml")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2090, 1, 1)).map(lambda d: d.replace(microsecond=0)), st.integers(-14 * 60, 14 * 60))
+def test_iso_timestamps_read_as_written(when, offset_minutes):
+    from soc2kit.errors import Location
+    from soc2kit.people.roster import TRAINING_SOURCES, _date
+
+    zone = dt.timezone(dt.timedelta(minutes=offset_minutes))
+    for src in TRAINING_SOURCES:
+        assert _date(when.replace(tzinfo=zone).isoformat(), src, Location("t.csv", 2), "completion date") == when
+
+
+def test_unknown_policy_to_check_is_bad_input_not_everyone_missing(workspace, cli):
+    root = workspace("llm-startup")
+    r = cli("--workspace", root, "people", "check", "--hr", DATA / "people_neutral.csv", "--policy", "code-of-condcut", "--as-of", "2026-11-27")
+    assert r.code == 2 and "did you mean 'code-of-conduct'" in r.err, r.err
+    ev = json.loads(cli("--workspace", root, "evidence", "list", "--format", "json").out)
+    assert not [e for e in (ev if isinstance(ev, list) else ev["evidence"]) if e["source"]["id"] == "people.check"]  # nothing stored

@@ -375,3 +375,72 @@ def test_lint_reports_every_register_problem_with_its_line(ws_path, cli):
     assert "vendors.yaml:5" in text and "unknown data type 'phii'" in text and "vendors.yaml:9" in text and "unknown system 'Nowhere'" in text
     (ws_path / "vendors.yaml").unlink()
     assert not [p for p in json.loads(cli("--workspace", ws_path, "lint", "--format", "json").out)["problems"] if p["code"] == "vendor-register"]
+
+
+# --- review findings (defects found in review) ----------------------------------------------------
+
+def test_medium_review_falls_due_on_the_second_anniversary(ws_path):
+    # every 2 years is calendar years: reviewed 2023-03-01 (2024 is a leap year), due 2025-03-01, not 2025-02-28
+    write_register(ws_path, json.dumps({"vendors": [{"name": "Acme", "service": "x", "criticality": "medium", "incident_notice_hours": 24,
+                                                     "last_review": "2023-03-01"}]}))
+    r = review_vendors(Workspace.open(ws_path), as_of=dt.date(2025, 3, 1), within_days=0)
+    [item] = r["findings"]["review_due"]
+    assert (item["rule"], item["due"], item["overdue_days"]) == ("due_soon", "2025-03-01", 0)
+
+
+@pytest.mark.parametrize("snippet", ["    last_review: 2026-02-30\n", "    contract_end: 2026-04-31\n"])
+def test_impossible_calendar_date_is_a_located_error(ws_path, cli, snippet):
+    write_register(ws_path, "vendors:\n  - name: Acme\n    service: x\n    criticality: high\n" + snippet)
+    for command in (("vendor", "list"), ("vendor", "review", "--no-evidence")):
+        r = cli("--workspace", ws_path, *command)
+        assert r.code == 2, r.err
+        assert "vendors.yaml:5" in r.err and "not a valid date" in r.err
+
+
+def test_impossible_date_in_answers_file(ws_path, cli, tmp_path):
+    f = tmp_path / "a.yaml"
+    f.write_text("date: 2026-02-29\nanswers:\n  CERT-1: \"yes\"\n")
+    r = cli("--workspace", ws_path, "vendor", "assess", "Linear", "--answers", f)
+    assert r.code == 2 and "a.yaml:1" in r.err and "not a valid date" in r.err, r.err
+
+
+@pytest.mark.parametrize("snippet", ["    last_review: 9999-12-31\n",
+                                     "    certifications:\n      - {type: soc2_type2, period_start: 9999-01-01, period_end: 9999-12-31}\n"])
+def test_far_future_dates_are_refused_not_a_crash(ws_path, cli, snippet):
+    write_register(ws_path, "vendors:\n  - name: Acme\n    service: x\n    criticality: high\n" + snippet)
+    for command in (("vendor", "list"), ("vendor", "review", "--no-evidence"), ("gap",)):
+        r = cli("--workspace", ws_path, *command)
+        assert r.code == 2, (command, r.err)
+        assert "vendors.yaml:" in r.err and "out of range" in r.err
+
+
+def test_far_future_as_of_is_bad_input(ws_path, cli):
+    r = cli("--workspace", ws_path, "vendor", "review", "--as-of", "9999-12-31", "--no-evidence")
+    assert r.code == 2 and "--as-of" in r.err, r.err
+
+
+def test_empty_vendors_key_is_an_empty_register(ws_path, cli):
+    write_register(ws_path, "# all vendors removed\nvendors:\n")
+    assert load_register(Workspace.open(ws_path)).vendors == []
+    r = cli("--workspace", ws_path, "vendor", "add", "Slack", "--service", "Chat", "--criticality", "low")
+    assert r.code == 0, r.err
+    assert [v.name for v in load_register(Workspace.open(ws_path)).vendors] == ["Slack"]
+
+
+def test_backdated_assessment_keeps_the_latest_review_date(ws_path, cli, tmp_path):
+    w = Workspace.open(ws_path)
+    v = load_register(w).get("Linear")
+    f = tmp_path / "a.yaml"
+    f.write_text("answers:\n" + "".join(f"  {q.id}: \"yes\"\n" for q in questions_for(v)))
+    assert cli("--workspace", ws_path, "vendor", "assess", "Linear", "--answers", f, "--date", "2026-11-20").code == 0
+    assert cli("--workspace", ws_path, "vendor", "assess", "Linear", "--answers", f, "--date", "2026-01-10").code == 0  # filed late, for the record
+    assert load_register(Workspace.open(ws_path)).get("Linear").last_review == dt.date(2026, 11, 20)
+
+
+def test_suggested_residency_answer_needs_a_real_transfer_mechanism(ws):
+    from soc2kit.vendors.assessment import suggested_answers
+
+    assert ws.profile.data.residency  # the llm-startup profile commits to its regions
+    base = {"kind": "ai_model", "data_shared": ["pii"], "regions": ["IN"]}
+    assert suggested_answers(vendor(**base, transfer_mechanism="not_needed"), ws.profile, AS_OF)["AI-4"] == "no"
+    assert suggested_answers(vendor(**base, transfer_mechanism="scc"), ws.profile, AS_OF)["AI-4"] == "yes"

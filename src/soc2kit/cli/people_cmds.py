@@ -30,7 +30,7 @@ def people_check_cmd(
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.table,
 ) -> None:
     """Background check, policy acknowledgement, security-awareness and AI-literacy training, and leavers' access removal, per person."""
-    from soc2kit.people.check import people_check, store_report, workspace_acknowledgements
+    from soc2kit.people.check import people_check, policy_path, store_report, workspace_acknowledgements
     from soc2kit.profile.schema import Profile
 
     try:
@@ -39,6 +39,9 @@ def people_check_cmd(
         raise UsageError(f"--as-of {as_of!r} is not a date", hint="use YYYY-MM-DD") from None
     ws = _maybe_workspace()
     profile = ws.profile if ws is not None else Profile.model_validate({"company": {"name": "-", "employees": 1}})
+    if ws is not None:
+        for pol in policy or []:
+            policy_path(ws, pol)  # a mistyped id would make everyone's acknowledgement "missing"
     acks = workspace_acknowledgements(ws) if ws is not None else None
     result = people_check(hr, list(training or []), profile=profile, as_of=day, idp=idp, mapping=mapping, idp_mapping=idp_mapping, acknowledgements=acks, policies=policy)
     if ws is not None and not no_evidence:

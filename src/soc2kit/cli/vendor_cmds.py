@@ -23,10 +23,12 @@ FormatOption = Annotated[TableFormat, typer.Option("--format", "-f", help="Outpu
 def _day(value: str | None, option: str) -> date:
     if value is None:
         return date.today()
+    from soc2kit.vendors.register import check_day
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option} {value!r} is not a date", hint="use YYYY-MM-DD") from None
+        return check_day(date.fromisoformat(value))
+    except ValueError as exc:
+        raise UsageError(f"{option} {value!r} is not a date" + (f": {exc}" if "out of range" in str(exc) else ""), hint="use YYYY-MM-DD") from None
 
 
 def _split(value: str | None) -> list[str]:

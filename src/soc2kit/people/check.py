@@ -57,7 +57,8 @@ def chain(first_due: dt.date, interval: int, done: list[dt.date], until: dt.date
             continue
         if c > due:
             found.append({"rule": "late", "due": due.isoformat(), "actual": c.isoformat(), "days_late": (c - due).days})
-        prev, due = c, c + dt.timedelta(days=interval)
+        # a completion before the start (a contractor later hired, say) never brings the first deadline forward
+        prev, due = c, max(c + dt.timedelta(days=interval), first_due)
     if due < until:
         found.append({"rule": "overdue", "due": due.isoformat(), "actual": None, "days_late": (until - due).days})
     return found
@@ -122,6 +123,7 @@ def people_check(hr: Path | str, training: list[Path], *, profile, as_of: dt.dat
     exceptions: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     checked = pre_start = leavers = 0
+    day_start = dt.datetime.combine(as_of, dt.time())  # the exports are of as_of, time unknown: a deadline counts as passed once it is before that day
     for person in roster.people:
         if person.start > as_of:
             pre_start += 1
@@ -154,13 +156,13 @@ def people_check(hr: Path | str, training: list[Path], *, profile, as_of: dt.dat
                                            f"access removed more than {removal_hours} hours after the last day"))
             elif idp is not None:
                 live = [a for a in accounts_by_email.get(person.email, []) if a.enabled is not False]
-                if live and deadline.date() <= as_of:
+                if live and deadline <= day_start:
                     exceptions.append(_exc(person, "access_removal", {"rule": "still_enabled", "due": deadline.isoformat(), "actual": None,
                                                                       "accounts": [a.account for a in live]},
                                            f"account(s) {', '.join(a.account for a in live)} still enabled in the identity-provider export"))
                 elif not live:
                     notes.append({"email": person.email, "duty": "access_removal", "note": "no enabled account in the identity-provider export; removal time not recorded"})
-            elif roster.has_access_removed and deadline.date() <= as_of:
+            elif roster.has_access_removed and deadline <= day_start:
                 exceptions.append(_exc(person, "access_removal", {"rule": "missing", "due": deadline.isoformat(), "actual": None}, "no access removal recorded for a leaver"))
     exceptions.sort(key=lambda e: (e["email"], DUTIES.index(e["duty"]), e["due"] or ""))
     counts = {d: sum(1 for e in exceptions if e["duty"] == d) for d in DUTIES}
@@ -214,19 +216,26 @@ def workspace_acknowledgements(ws) -> list[Any]:
         store.close()
 
 
-def acknowledge(ws, *, policy: str, name: str, email: str, version: str | None = None, at: dt.datetime | None = None):
-    """Record one acknowledgement through the shared module; the version defaults to the
-    workspace policy's front-matter version."""
-    from soc2kit.evidence.acknowledgements import record_acknowledgement
-    from soc2kit.evidence.store import EvidenceStore
+def policy_path(ws, policy: str) -> Path:
+    """The workspace's policy file for ``policy``; a UserError with a "did you mean" when there is none."""
     from soc2kit.profile.load import suggest
-    from soc2kit.render.documents import parse_policy_document
 
     path = ws.policies_dir / f"{policy}.md"
     if not path.is_file():
         known = sorted(x.stem for x in ws.policies_dir.glob("*.md")) if ws.policies_dir.is_dir() else []
         guess = suggest(policy, known)
         raise UserError(f"no policy {policy!r} in the workspace" + (f" (did you mean {guess!r}?)" if guess else ""), hint="policy ids are the file names in policies/, e.g. code-of-conduct")
+    return path
+
+
+def acknowledge(ws, *, policy: str, name: str, email: str, version: str | None = None, at: dt.datetime | None = None):
+    """Record one acknowledgement through the shared module; the version defaults to the
+    workspace policy's front-matter version."""
+    from soc2kit.evidence.acknowledgements import record_acknowledgement
+    from soc2kit.evidence.store import EvidenceStore
+    from soc2kit.render.documents import parse_policy_document
+
+    path = policy_path(ws, policy)
     if version is None:
         version = str(parse_policy_document(path).meta.get("version") or "1.0")
     store = EvidenceStore.open(ws)

@@ -22,11 +22,10 @@ from typing import Any
 
 from pydantic import Field, StrictStr, field_validator
 
-from soc2kit._yaml import load_yaml
 from soc2kit.checks.access import Source, Table, norm_key, parse_date, read_table
 from soc2kit.errors import Location, UserError
 from soc2kit.vendors.register import _Model
-from soc2kit.vendors.yamlmodel import validate
+from soc2kit.vendors.yamlmodel import load_document, validate
 
 HR_FIELDS = ("email", "name", "first_name", "last_name", "status", "start_date", "end_date", "background_check_date", "access_removed_at")
 TRAINING_FIELDS = ("email", "course", "completed_at", "status", "due_date")
@@ -109,7 +108,7 @@ class Mapping(_Model):
 
 
 def load_mapping(path: Path) -> Mapping:
-    document = load_yaml(path, what="column mapping")
+    document = load_document(path, what="column mapping")
     m: Mapping = validate(Mapping, document, source=path, what="column mapping")
     for side, fields, section in (("hr", HR_FIELDS, m.hr), ("training", TRAINING_FIELDS, m.training)):
         if section is None:
@@ -158,8 +157,17 @@ def _get(row: dict[str, str], src: Source, fld: str) -> str | None:
 
 
 def _date(value: str | None, src: Source, where: Location, column: str) -> dt.datetime | None:
-    if value is not None and "unix" in src.date_formats and re.fullmatch(r"\d{9,11}", value.strip()):
-        return dt.datetime.fromtimestamp(int(value.strip()), dt.UTC).replace(tzinfo=None)
+    v = (value or "").strip()
+    if "unix" in src.date_formats and re.fullmatch(r"\d{9,11}", v):
+        return dt.datetime.fromtimestamp(int(v), dt.UTC).replace(tzinfo=None)
+    if re.match(r"\d{4}-\d{2}-\d{2}", v):
+        # ISO 8601 (year first, never ambiguous) from every source: .xlsx date cells arrive in this form.
+        # A time with an offset keeps the date and time written in the export, to compare with the
+        # HR system's dates, which carry no zone.
+        try:
+            return dt.datetime.fromisoformat(v.replace("Z", "+00:00")).replace(tzinfo=None)
+        except ValueError:
+            pass  # sentinels such as 0000-00-00, or a malformed date: parse_date decides
     if "unix" in src.date_formats:
         src = Source(src.name, src.side, src.fingerprint, src.fields, tuple(f for f in src.date_formats if f != "unix") + ("iso",), src.sentinels, src.zone)
     d, _ = parse_date(value, src, where, column)

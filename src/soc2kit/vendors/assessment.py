@@ -36,12 +36,12 @@ from typing import Any, Literal
 from pydantic import Field, StrictStr, field_validator
 
 from soc2kit._fs import atomic_write_text
-from soc2kit._yaml import dump_yaml, load_yaml
+from soc2kit._yaml import dump_yaml
 from soc2kit.errors import Location, UserError
 from soc2kit.profile.load import suggest
 from soc2kit.profile.vocab import ROLES
-from soc2kit.vendors.register import AI_KINDS, PERSONAL_TYPES, RESTRICTED_TYPES, Vendor, _Model, load_register, set_last_review
-from soc2kit.vendors.yamlmodel import FileProblems, located, validate
+from soc2kit.vendors.register import AI_KINDS, PERSONAL_TYPES, RESTRICTED_TYPES, Day, Vendor, _Model, load_register, set_last_review
+from soc2kit.vendors.yamlmodel import FileProblems, load_document, located, validate
 
 Answer = Literal["yes", "no", "na", "unknown"]
 ANSWERS = ("yes", "no", "na", "unknown")
@@ -122,7 +122,7 @@ def suggested_answers(v: Vendor, profile, on: dt.date) -> dict[str, str]:
         if v.ai.output_ownership is not None:
             out["AI-5"] = "yes" if v.ai.output_ownership else "no"
     if v.is_ai and v.regions:
-        out["AI-4"] = "yes" if _outside_regions(v, profile) is False or v.transfer_mechanism is not None else "no"
+        out["AI-4"] = "yes" if _outside_regions(v, profile) is False or v.transfer_mechanism not in (None, "not_needed") else "no"
     if any(c.type == "iso42001" and c.valid_until() >= on for c in v.certifications):
         out["AI-7"] = "yes"
     return out
@@ -145,7 +145,7 @@ class AnswerItem(_Model):
 
 
 class AnswersFile(_Model):
-    date: dt.date | None = None
+    date: Day | None = None
     assessor: StrictStr = Field(default="", max_length=200)
     decision: Literal["approve", "approve_with_conditions", "reject"] | None = None
     risk_accepted_by: StrictStr = Field(default="", max_length=200)
@@ -251,7 +251,7 @@ def score_assessment(v: Vendor, profile, given: dict[str, tuple[str, str, str]],
 
 
 def read_answers(path: Path, v: Vendor) -> tuple[dict[str, tuple[str, str, str]], AnswersFile]:
-    document = load_yaml(path, what="answers file")
+    document = load_document(path, what="answers file")
     parsed: AnswersFile = validate(AnswersFile, document, source=path, what="answers file")
     wanted = {q.id for q in questions_for(v)}
     problems: list[tuple[Location, str, str | None]] = []
@@ -326,7 +326,7 @@ def list_assessments(ws, name: str | None = None) -> list[dict[str, Any]]:
     folder = ws.root / ASSESSMENTS_DIR
     out = []
     for p in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        data = to_plain(load_yaml(p, what="vendor assessment"))
+        data = to_plain(load_document(p, what="vendor assessment"))
         if isinstance(data, dict) and (name is None or str(data.get("vendor", "")).lower() == name.lower()):
             data["file"] = str(p.relative_to(ws.root))
             out.append(data)

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, field_validator, model_validator
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from soc2kit._fs import atomic_write_text
-from soc2kit._yaml import dump_yaml, load_yaml, parse_yaml
+from soc2kit._yaml import dump_yaml, parse_yaml
 from soc2kit.errors import Location, UserError
 from soc2kit.profile.load import suggest
 from soc2kit.profile.schema import StrictModel
 from soc2kit.profile.vocab import DATA_TYPES
-from soc2kit.vendors.yamlmodel import FileProblems, located, validate
+from soc2kit.vendors.yamlmodel import FileProblems, load_document, located, validate
 
 REGISTER_FILE = "vendors.yaml"
 
@@ -40,6 +40,18 @@ PERSONAL_TYPES = ("pii", "phi", "biometric", "children")
 CERT_LABELS = {"soc2_type2": "SOC 2 Type II", "soc2_type1": "SOC 2 Type I", "soc3": "SOC 3", "iso27001": "ISO/IEC 27001", "iso42001": "ISO/IEC 42001"}
 
 Text = Annotated[str, Field(max_length=500)]
+#: Dates the register may hold: the review arithmetic (12 months after a report period, the next
+#: review date) must stay within what Python's dates can represent.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+def check_day(value: dt.date) -> dt.date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"date {value.isoformat()} is out of range; use a date between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+    return value
+
+
+Day = Annotated[dt.date, AfterValidator(check_day)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -49,11 +61,11 @@ class _Model(StrictModel):
 
 class Certification(_Model):
     type: CertType = Field(description="soc2_type2, soc2_type1, soc3, iso27001 or iso42001.")
-    period_start: dt.date | None = Field(default=None, description="First day of a SOC report's period.")
-    period_end: dt.date | None = Field(default=None, description="Last day of a SOC report's period.")
-    bridge_letter_until: dt.date | None = Field(default=None, description="Last day a SOC report's bridge letter covers.")
-    issued: dt.date | None = Field(default=None, description="Issue date of an ISO certificate.")
-    expires: dt.date | None = Field(default=None, description="Expiry date of an ISO certificate.")
+    period_start: Day | None = Field(default=None, description="First day of a SOC report's period.")
+    period_end: Day | None = Field(default=None, description="Last day of a SOC report's period.")
+    bridge_letter_until: Day | None = Field(default=None, description="Last day a SOC report's bridge letter covers.")
+    issued: Day | None = Field(default=None, description="Issue date of an ISO certificate.")
+    expires: Day | None = Field(default=None, description="Expiry date of an ISO certificate.")
     scope: Text = Field(default="", description="What the report or certificate covers.")
     exceptions: StrictInt = Field(default=0, ge=0, le=1000, description="Number of exceptions the report lists.")
 
@@ -93,9 +105,9 @@ class Certification(_Model):
 class AITerms(_Model):
     trains_on_data: StrictBool | None = Field(default=None, description="The provider may train or improve its models on the company's inputs or outputs (null: not yet known).")
     opt_out: OptOut = Field(default="unknown", description="State of the training opt-out: contractual_bar, opted_out, not_opted_out, not_offered or unknown.")
-    opt_out_verified: dt.date | None = Field(default=None, description="Date the opt-out or contractual bar was last verified.")
+    opt_out_verified: Day | None = Field(default=None, description="Date the opt-out or contractual bar was last verified.")
     training_approved_by: Text = Field(default="", description="Who approved the provider training on company data, when it does.")
-    training_approved_on: dt.date | None = Field(default=None, description="Date of that approval.")
+    training_approved_on: Day | None = Field(default=None, description="Date of that approval.")
     prompt_retention_days: StrictInt | None = Field(default=None, ge=0, le=3650, description="Days the provider keeps prompts and outputs.")
     zero_data_retention: StrictBool = Field(default=False, description="Zero-data-retention terms are in force for the endpoints used.")
     models: list[Name] = Field(default_factory=list, description="Models or endpoints used.")
@@ -126,9 +138,9 @@ class Vendor(_Model):
     transfer_mechanism: Transfer | None = Field(default=None, description="Cross-border transfer mechanism: not_needed, adequacy, scc, uk_idta, dpf, bcr or other.")
     ai: AITerms | None = Field(default=None, description="Terms of an AI model or AI service provider (only for kind ai_model or ai_service).")
     subservice: Subservice = Field(default_factory=Subservice, description="Subservice organization (carve-out) and complementary controls.")
-    contract_start: dt.date | None = Field(default=None, description="Contract start date.")
-    contract_end: dt.date | None = Field(default=None, description="Contract end or renewal date.")
-    last_review: dt.date | None = Field(default=None, description="Date of the last completed assessment or review.")
+    contract_start: Day | None = Field(default=None, description="Contract start date.")
+    contract_end: Day | None = Field(default=None, description="Contract end or renewal date.")
+    last_review: Day | None = Field(default=None, description="Date of the last completed assessment or review.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Vendor:
@@ -149,6 +161,11 @@ class Vendor(_Model):
 
 class Register(_Model):
     vendors: list[Vendor] = Field(default_factory=list, description="Every vendor in scope of the Vendor Management Policy.")
+
+    @field_validator("vendors", mode="before")
+    @classmethod
+    def _empty(cls, value: Any) -> Any:
+        return [] if value is None else value  # ``vendors:`` with no entries left
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -238,7 +255,7 @@ def load_register(ws, *, must_exist: bool = False) -> LoadedRegister:
         doc = CommentedMap()
         doc["vendors"] = CommentedSeq()
         return LoadedRegister(path, doc, Register())
-    document = load_yaml(path, what="vendor register")
+    document = load_document(path, what="vendor register")
     return LoadedRegister(path, document, validate_document(document, path, ws.profile))
 
 
@@ -292,5 +309,8 @@ def set_last_review(ws, name: str, day: dt.date) -> None:
     """Record a completed assessment date on the vendor's entry (comments kept)."""
     loaded = load_register(ws, must_exist=True)
     i = loaded.index(name)
+    last = loaded.register.vendors[i].last_review
+    if last is not None and last >= day:
+        return  # a backdated assessment does not move the last review back
     loaded.document["vendors"][i]["last_review"] = day
     save_document(ws, loaded.document)

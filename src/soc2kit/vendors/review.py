@@ -38,7 +38,7 @@ from soc2kit.errors import UsageError
 from soc2kit.profile.vocab import FREQUENCY_DAYS
 from soc2kit.vendors.register import CERT_LABELS, PERSONAL_TYPES, RESTRICTED_TYPES, Vendor, add_months, load_register
 
-MEDIUM_REVIEW_DAYS = 730
+MEDIUM_REVIEW_MONTHS = 24
 DEFICIENCY_DAYS = 30
 RULES = ("review_due", "certifications", "ai_training", "data_not_allowed", "incident_notice")
 
@@ -54,16 +54,15 @@ def parse_window(text: str) -> int:
 
 def next_review(v: Vendor, profile) -> tuple[dt.date | None, str]:
     """(due date, basis); None when the vendor needs no periodic review."""
-    if v.criticality == "high":
-        days = FREQUENCY_DAYS[profile.parameters.vendor_review_interval] or 366
-        basis = f"High tier: every {profile.parameters.vendor_review_interval} review"
-    elif v.criticality == "medium":
-        days, basis = MEDIUM_REVIEW_DAYS, "Medium tier: every 2 years"
-    else:
+    if v.criticality == "low":
         return v.contract_end, "Low tier: re-tiered at renewal (contract_end)"
-    if v.last_review is None:
-        return None, basis + "; never reviewed"
-    return v.last_review + dt.timedelta(days=days), basis
+    if v.criticality == "high":
+        basis = f"High tier: every {profile.parameters.vendor_review_interval} review"
+        due = v.last_review + dt.timedelta(days=FREQUENCY_DAYS[profile.parameters.vendor_review_interval] or 366) if v.last_review else None
+    else:  # calendar years, so that a leap day in between does not bring the date forward
+        basis = "Medium tier: every 2 years"
+        due = add_months(v.last_review, MEDIUM_REVIEW_MONTHS) if v.last_review else None
+    return due, basis if due else basis + "; never reviewed"
 
 
 def _item(v: Vendor, rule: str, detail: str, **extra: Any) -> dict[str, Any]:
