@@ -394,14 +394,14 @@ def test_impossible_calendar_date_is_a_located_error(ws_path, cli, snippet):
     for command in (("vendor", "list"), ("vendor", "review", "--no-evidence")):
         r = cli("--workspace", ws_path, *command)
         assert r.code == 2, r.err
-        assert "vendors.yaml:5" in r.err and "not a valid date" in r.err
+        assert "vendors.yaml:5" in r.err and "not a calendar date" in r.err
 
 
 def test_impossible_date_in_answers_file(ws_path, cli, tmp_path):
     f = tmp_path / "a.yaml"
     f.write_text("date: 2026-02-29\nanswers:\n  CERT-1: \"yes\"\n")
     r = cli("--workspace", ws_path, "vendor", "assess", "Linear", "--answers", f)
-    assert r.code == 2 and "a.yaml:1" in r.err and "not a valid date" in r.err, r.err
+    assert r.code == 2 and "a.yaml:1" in r.err and "not a calendar date" in r.err, r.err
 
 
 @pytest.mark.parametrize("snippet", ["    last_review: 9999-12-31\n",

@@ -6,8 +6,6 @@ reported at once, each with its position in the file.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import typing
 from pathlib import Path
 from typing import Any
@@ -81,22 +79,10 @@ def describe(model: type[BaseModel], error: dict) -> tuple[str, str | None]:
     return (msg[0].lower() + msg[1:]) if msg else kind, None
 
 
-_DATE = re.compile(r"(?<![\w.])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])")
-
-
 def load_document(path: Path, *, what: str) -> Any:
-    """:func:`soc2kit._yaml.load_yaml`, with an impossible calendar date (``2026-02-30``, which the YAML
-    parser refuses with a bare ValueError) reported as bad input at its line and column."""
-    try:
-        return load_yaml(path, what=what)
-    except ValueError as exc:  # UserError is not a ValueError: located syntax errors pass through
-        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
-            for m in _DATE.finditer(line.split("#", 1)[0]):
-                try:
-                    dt.date(*(int(g) for g in m.groups()))
-                except ValueError:
-                    raise FileProblems(what, [(Location(path, n, m.start() + 1), f"{m.group(0)!r} is not a valid date ({exc})", "write a real calendar date, YYYY-MM-DD")]) from None
-        raise FileProblems(what, [(Location(path), f"cannot read a value: {exc}", None)]) from None
+    """:func:`soc2kit._yaml.load_yaml` (which also reports an impossible calendar date such as
+    ``2026-02-30`` at its line and column)."""
+    return load_yaml(path, what=what)
 
 
 def located(document: Any, source: Path | str, path: tuple) -> Location:
