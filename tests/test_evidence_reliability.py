@@ -76,3 +76,31 @@ def test_a_writer_killed_midway_leaves_the_old_state_or_the_new(db_url, tmp_path
         records, _ = _check_store(tmp_path, db_url)
         assert records >= completed  # everything reported as done is there
     assert completed > 0
+
+
+def test_a_read_transaction_does_not_hold_the_sqlite_write_lock(tmp_path):
+    """Reads (the dashboard, listings, verification) begin deferred; only writes take the write lock
+    up front. A second writer that refuses to wait must get the lock while a read is open."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from soc2kit.evidence.store import NewEvidence
+
+    url = f"sqlite:///{tmp_path / 'soc2kit.db'}"
+    store = EvidenceStore.at(tmp_path, url)
+    try:
+        store.add(NewEvidence(controls=["AC-05"], data=b"one", name="one.txt"))
+        with store.engine.connect() as reading:
+            assert reading.execute(text("SELECT count(*) FROM evidence")).scalar() == 1  # a read transaction is open
+            other = sqlite3.connect(tmp_path / "soc2kit.db", timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the read held the write lock
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+            reading.rollback()
+        store.add(NewEvidence(controls=["AC-05"], data=b"two", name="two.txt"))  # writes still serialise through BEGIN IMMEDIATE
+        assert [r.name for r in store.list()] == ["one.txt", "two.txt"]
+    finally:
+        store.close()

@@ -49,10 +49,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+WRITE = {"soc2kit_write": True}
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine for a write transaction: on SQLite it begins with ``BEGIN IMMEDIATE``."""
+    return engine.execution_options(**WRITE)
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    # Take the write lock at the start of every transaction, so two writers never both read the
-    # same chain head; readers in WAL mode are not blocked by it.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A write transaction takes the write lock at its start, so two writers never both read the
+    # same chain head. A read begins deferred: in WAL mode it neither waits for nor blocks anyone
+    # (with IMMEDIATE on every read, concurrent dashboard requests queued behind each other).
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("soc2kit_write") else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -104,7 +113,7 @@ def migrate(engine: Engine) -> None:
             conn.rollback()
             if current == _alembic_head():
                 return
-        with engine.begin() as conn:
+        with writer(engine).begin() as conn:
             cfg = Config()
             cfg.set_main_option("script_location", str(MIGRATIONS))
             cfg.attributes["connection"] = conn
@@ -115,5 +124,5 @@ def migrate(engine: Engine) -> None:
 
 @contextlib.contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
-    with engine.begin() as conn:
+    with writer(engine).begin() as conn:
         yield conn

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, func, select
 from soc2kit import __version__
 from soc2kit.errors import Location, UserError
 from soc2kit.evidence import audit
-from soc2kit.evidence.db import make_engine, migrate, resolve_url
+from soc2kit.evidence.db import make_engine, migrate, resolve_url, writer
 from soc2kit.evidence.schema import evidence, evidence_blob, evidence_control
 
 EVIDENCE_DIR = "evidence"
@@ -342,7 +342,7 @@ class EvidenceStore:
         stored = [(item, controls, description, name, sha, len(data)) for (item, controls, description, data, name), sha in zip(prepared, shas, strict=True)]
         now = audit.utc_now()
         records = []
-        with self.engine.begin() as conn:
+        with writer(self.engine).begin() as conn:
             audit.lock_chain(conn)
             next_id = (conn.execute(select(func.max(evidence.c.id))).scalar() or 0) + 1
             wanted = sorted({sha for *_, sha, _size in stored})
@@ -383,7 +383,7 @@ class EvidenceStore:
 
     def record(self, action: str, payload: dict[str, Any], *, actor: str | None = None) -> audit.Entry:
         """Append an audit entry for any other write (status change, approval, sample drawn, check run)."""
-        with self.engine.begin() as conn:
+        with writer(self.engine).begin() as conn:
             return audit.append(conn, action, payload, check_text(actor or actor_name(), "actor name", max_len=200))
 
     # --- reading -------------------------------------------------------------------------
