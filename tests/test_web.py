@@ -551,3 +551,64 @@ def test_dashboard_queries_on_sqlite_and_postgresql(ws, db_url, monkeypatch):
     assert [(k["check"], k["status"]) for k in overview["checks"]] == [("ai.bias", "pass")]
     assert "OPS-01" in {s["id"] for s in overview["stale"]}
     assert r.status_code == 200 and r.content == b"q1 review\n"
+
+
+# --- review: defects found and fixed --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["page=%C2%B2", "page=%E2%91%A0", "added=%C2%B2", "page=%EF%BC%91"])
+def test_non_ascii_digits_in_query_values_are_bad_input_not_a_crash(ws, query):
+    """'²' and '①' pass str.isdigit() but int() refuses them: they must be a 400 (or ignored), never a 500."""
+    with client(ws) as c:
+        for path in ("/controls/AC-05", "/api/controls/AC-05"):
+            r = c.get(f"{path}?{query}", headers={"accept": "application/json"})
+            if query.startswith("added="):
+                assert r.status_code == 200 and "stored and recorded" not in r.text
+            else:
+                assert_error(r, 400, ws)
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("a.txt", b"\xef\xbb\xbf<html><body>hi</body></html>"),  # UTF-8 byte-order mark first
+    ("a.xml", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+    ("a.xml", b'<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x">\n<svg/>'),
+    ("a.txt", b"<!-- saved page -->\n<html><script>alert(1)</script></html>"),
+    ("a.txt", b"<body onload=alert(1)>"),
+    ("a.md", b"  <iframe src=x></iframe>"),
+])
+def test_markup_behind_a_prolog_comment_or_bom_is_refused(name, data):
+    with pytest.raises(UserError, match="HTML or SVG"):
+        check_content(name, data)
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("notes.md", b"# Review\n\nWe removed the <script> tag from the login page.\n"),
+    ("feed.xml", b'<?xml version="1.0"?>\n<!-- export -->\n<users><user>ana</user></users>\n'),
+    ("a.txt", b"\xef\xbb\xbfplain text with a byte-order mark\n"),
+])
+def test_text_that_only_mentions_markup_is_accepted(name, data):
+    assert check_content(name, data) == name[name.rfind("."):]
+
+
+def test_evidence_version_survives_a_concurrent_cache_clear(ws):
+    """queries.version() memoises the record count in a module-level dict that another request's thread may
+    clear at any moment; simulated here by clearing it when the connection goes back to the pool."""
+    from sqlalchemy import event
+
+    from soc2kit.web import queries
+
+    add(ws, NewEvidence(controls=["AC-05"], data=b"one", name="one.txt"))
+    store = EvidenceStore.open(Workspace.open(ws))
+    try:
+        queries._counts.clear()
+        event.listen(store.engine, "checkin", lambda *_: queries._counts.clear())
+        assert queries.version(store.engine) == (1, 1)
+    finally:
+        store.close()
+
+
+def test_port_zero_is_refused(ws, cli):
+    """A random port (0) would answer every browser request with 400: the loopback Host check lists the
+    bound port, and the start-up line would print ':0'. The option refuses it instead."""
+    r = cli("--workspace", ws, "serve", "--port", "0")
+    assert r.code == 2 and "--port" in r.err

@@ -13,7 +13,7 @@ from soc2kit.cli.app import _workspace_path, app, err
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but loopback needs an access token.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = 8000,
     token_file: Annotated[Path | None, typer.Option("--token-file", help="File holding the access token (else $SOC2KIT_TOKEN); enables login.", show_default=False)] = None,
     read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every change (uploads, acknowledgements).")] = False,
 ) -> None:

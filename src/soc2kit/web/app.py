@@ -49,6 +49,7 @@ TEMPLATES = HERE / "templates"
 PAGE_SIZE = 50  # evidence records per control page: a page renders in about 5 ms
 _CONTROL_ID = re.compile(r"^[A-Za-z]{2,4}-\d{1,3}$")
 _POLICY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also accepts '²', which int() refuses
 STATUS_LABELS = {"implemented": "implemented", "partial": "partial", "planned": "planned", "not_started": "not started",
                  "not_applicable": "not applicable", "implemented_no_evidence": "implemented, no current evidence"}
 
@@ -220,7 +221,7 @@ def create_app(settings: Settings) -> FastAPI:
     def page_number(value: str | None) -> int:
         if value is None or value == "":
             return 1
-        if not value.isdigit() or not 1 <= int(value) <= 100_000:
+        if not _DIGITS.fullmatch(value) or not 1 <= int(value) <= 100_000:
             raise WebError(400, "the page number must be a whole number from 1")
         return int(value)
 
@@ -269,7 +270,7 @@ def create_app(settings: Settings) -> FastAPI:
         view = control_or_404(snap, control_id)
         data = control_data(snap, view, page_number(request.query_params.get("page")))
         added = request.query_params.get("added")
-        notice = f"Evidence {int(added)} stored and recorded in the audit log." if added and added.isdigit() and len(added) < 12 else None
+        notice = f"Evidence {int(added)} stored and recorded in the audit log." if added and _DIGITS.fullmatch(added) and len(added) < 12 else None
         return page(request, "control.html.j2", c=data, notice=notice, allowed=", ".join(ALLOWED),
                     max_mb=(settings.max_upload_bytes or 0) // (1024 * 1024), statuses=STATUS_LABELS)
 

@@ -52,12 +52,14 @@ def version(engine: Engine) -> tuple[int, int]:
     with engine.connect() as conn:
         top = int(conn.execute(select(func.max(evidence.c.id))).scalar() or 0)
         key = (str(engine.url), top)
-        if key not in _counts:
+        count = _counts.get(key)  # read once: another thread may clear the dict at any moment
+        if count is None:
+            count = int(conn.execute(select(func.count()).select_from(evidence)).scalar() or 0)
             if len(_counts) > 64:
                 _counts.clear()
-            _counts[key] = int(conn.execute(select(func.count()).select_from(evidence)).scalar() or 0)
+            _counts[key] = count
         conn.rollback()
-    return top, _counts[key]
+    return top, count
 
 
 def per_control(engine: Engine) -> dict[str, ControlEvidence]:

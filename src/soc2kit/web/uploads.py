@@ -8,6 +8,7 @@ but nothing a browser would run is stored in the first place.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from soc2kit.errors import UserError
@@ -31,6 +32,24 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
 }
 TEXT = (".txt", ".csv", ".tsv", ".json", ".jsonl", ".md", ".log", ".yaml", ".yml", ".xml")
 ALLOWED = tuple(sorted(set(MAGIC) | set(TEXT)))
+
+
+_MARKUP_START = re.compile(rb"<(?:!doctype\s+(?:html|svg)|html|head|body|script|svg|iframe|frameset|object|embed|meta|style|img)(?=[\s/>:]|$)")
+
+
+def _starts_with_markup(data: bytes) -> bool:
+    """Whether a text file opens with an HTML or SVG element, once a byte-order mark, whitespace, XML
+    declarations or processing instructions and comments in front of it are set aside."""
+    head = data[:8192].lower().removeprefix(b"\xef\xbb\xbf")
+    while True:
+        head = head.lstrip()
+        for opener, closer in ((b"<?", b"?>"), (b"<!--", b"-->")):
+            if head.startswith(opener):
+                end = head.find(closer, len(opener))
+                head = b"" if end < 0 else head[end + len(closer):]
+                break
+        else:
+            return _MARKUP_START.match(head) is not None
 
 
 def _extension(name: str) -> str:
@@ -64,7 +83,6 @@ def check_content(name: str, data: bytes) -> str:
         data.decode("utf-8")
     except UnicodeDecodeError:
         raise UserError(f"the {ext} file is not UTF-8 text", hint="save it as UTF-8") from None
-    head = data[:512].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html", b"<script", b"<svg")):
+    if _starts_with_markup(data):
         raise UserError("the file holds HTML or SVG markup, which is not accepted as evidence", hint="export the page as PDF")
     return ext
