@@ -115,3 +115,73 @@ def test_auditor_package_manifest_matches_and_is_organized_by_criterion(cli, wor
     assert r.code == 2 and "no longer matches" in r.err and "Traceback" not in r.err
     assert out.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def _links(markdown: str) -> list[str]:
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    return [child.attrs["href"] for tok in tokens if tok.children for child in tok.children if child.type == "link_open"]
+
+
+def test_auditor_package_with_odd_evidence_names_unpacks_and_links_resolve(cli, workspace, tmp_path):
+    """Spaces, parentheses, unicode, a 255-character name and two records with one name: the package unpacks on an
+    ordinary file system (no path component over 255 bytes), every criterion link reaches its file, the manifest checks."""
+    import posixpath
+    from urllib.parse import unquote
+
+    root = workspace("llm-startup")
+    names = ["my file (1).txt", "證據 ファイル.txt", "日" * 251 + ".txt", "report: Q1?.txt", "same.txt", "same.txt"]
+    for n, name in enumerate(names):
+        (root / f"e{n}.bin").write_text(f"evidence {n}\n")
+        r = cli("evidence", "add", root / f"e{n}.bin", "-c", "AC-05", "--name", name, cwd=root)
+        assert r.code == 0, r.err
+    out = tmp_path / "package.zip"
+    assert cli("export", "auditor", "--out", out, "--no-checkpoint", cwd=root).code == 0
+    with zipfile.ZipFile(out) as zf:
+        members = zf.namelist()
+        assert all(len(part.encode()) <= 255 for m in members for part in m.split("/"))
+        assert not [m for m in members if any(ch in m for ch in '<>:"|?*\\')]  # unpackable on Windows too
+        zf.extractall(tmp_path / "unpacked")
+        top = members[0].split("/", 1)[0]
+        index = evidence_index_rows(out)
+        criterion = index[0]["criteria"].split("; ")[0]
+        page = zf.read(f"{top}/criteria/{criterion}/README.md").decode()
+    folder = tmp_path / "unpacked" / top
+    for sha, name, _ in iter_manifest(out):
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sha, name
+    files = [row["file"] for row in index]
+    assert len(set(files)) == len(names) and all((folder / f).is_file() for f in files)
+    assert [row["name"] for row in index] == names  # the index keeps the recorded names
+    links = [unquote(h) for h in _links(page) if "evidence/files/" in h]
+    assert len(links) == len(names)
+    assert sorted(posixpath.normpath(posixpath.join(f"criteria/{criterion}", h)) for h in links) == sorted(files)
+
+
+def test_auditor_package_without_an_evidence_store_says_what_it_holds(cli, workspace, tmp_path):
+    root = workspace("llm-startup")
+    out = tmp_path / "package.zip"
+    assert cli("export", "auditor", "--out", out, cwd=root).code == 0
+    assert not (root / "soc2kit.db").exists()  # exporting creates no store
+    with zipfile.ZipFile(out) as zf:
+        top = zf.namelist()[0].split("/", 1)[0]
+        names = {n.split("/", 1)[1] for n in zf.namelist()}
+        readme = zf.read(f"{top}/README.md").decode()
+    assert {"evidence/index.csv", "evidence/index.json"} <= names  # the (empty) index the README lists
+    assert evidence_index_rows(out) == []
+    assert not any(n.startswith("audit/") for n in names)
+    assert "signed checkpoint" not in readme and "no evidence store" in readme
+
+
+def test_matrix_workbook_is_the_same_bytes_when_nothing_changed(workspace):
+    """Two exports of an unchanged workspace on one day are identical (the XLSX is a zip with time stamps inside)."""
+    import datetime as dt
+    import time
+
+    from soc2kit.export.matrix import matrix_workbook
+    from soc2kit.workspace import Workspace
+
+    ws = Workspace.open(workspace("llm-startup"))
+    first = matrix_workbook(ws, today=dt.date(2026, 11, 27)).data
+    time.sleep(2.1)  # zip time stamps have a two-second resolution
+    assert matrix_workbook(ws, today=dt.date(2026, 11, 27)).data == first

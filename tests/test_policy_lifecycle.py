@@ -227,3 +227,44 @@ def test_property_history_row_stays_one_table_row(cells):
     rows = [line for line in out.splitlines() if line.startswith("|")]
     assert len(rows) == 4 and out.startswith(text)
     assert not conflict_lines(out)
+
+
+def test_an_unquoted_version_is_read_as_written(cli, workspace):
+    """`version: 1.10` is a YAML float (1.1) unless read as written: it must become 1.11, never 1.2."""
+    root = workspace("llm-startup")
+    _set(root, AC, "version: '1.0'", "version: 1.10")
+    r = cli("--workspace", root, "policy", "review", "access-control", "--by", "Priya Raman", "--format", "json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["version"] == "1.10" and f"| 1.10 | {TODAY.isoformat()} | Priya Raman | Reviewed; no change |" in (root / AC).read_text()
+    r = cli("--workspace", root, "policy", "approve", "access-control", "--by", "Dana Whitfield", "--format", "json")
+    assert r.code == 0, r.err
+    result = json.loads(r.out)
+    assert result["previous_version"] == "1.10" and result["version"] == "1.11"
+    assert "version: '1.11'" in (root / AC).read_text()
+
+
+def test_approve_and_review_keep_crlf_line_endings(cli, workspace):
+    root = workspace("llm-startup")
+    path = root / AC
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    r = cli("--workspace", root, "policy", "approve", "access-control", "--by", "Dana Whitfield", "--format", "json")
+    assert r.code == 0, r.err
+    data = path.read_bytes()
+    assert b"approved_by: Dana Whitfield\r\n" in data and data.count(b"\n") == data.count(b"\r\n")  # no line was rewritten to LF
+    assert json.loads(r.out)["sha256"] == hashlib.sha256(data).hexdigest()
+    store, records = _records(root)
+    assert store.blob_path(records[-1].sha256).read_bytes() == data  # the evidence is the file as written
+    assert cli("--workspace", root, "policy", "review", "access-control", "--by", "Priya Raman").code == 0
+    data = path.read_bytes()
+    assert b"Reviewed; no change |\r\n" in data and data.count(b"\n") == data.count(b"\r\n")
+
+
+def test_a_failed_evidence_write_puts_back_the_exact_bytes(cli, workspace):
+    root = workspace("llm-startup")
+    path = root / AC
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    before = path.read_bytes()
+    (root / "evidence").write_text("not a directory")
+    r = cli("--workspace", root, "policy", "approve", "access-control", "--by", "Dana Whitfield")
+    assert r.code == 2 and "Traceback" not in r.err
+    assert path.read_bytes() == before

@@ -9,6 +9,7 @@ files are byte-identical.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -424,3 +425,49 @@ def test_a_workspace_recorded_before_per_document_state_still_updates(cli, works
     text = (root / AC).read_text()
     assert words in text and NEW_SECTION in text
     assert "access-control" in read_state(root)["documents"]
+
+
+def test_a_crlf_document_keeps_its_line_endings(cli, workspace, newer):
+    """A company editing on Windows: the merge must not rewrite every line of the file to LF."""
+    root = workspace("llm-startup")
+    words = edit_purpose(root)
+    path = root / AC
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    untouched = root / "policies" / "backup.md"
+    untouched.write_bytes(untouched.read_bytes().replace(b"\n", b"\r\n"))
+    r = cli("--workspace", root, "update", "--format", "json")
+    assert r.code == 0, r.err
+    docs = {d["path"]: d for d in json.loads(r.out)["documents"]}
+    data = path.read_bytes()
+    assert words.encode() in data and NEW_SECTION.encode() in data
+    assert data.count(b"\n") == data.count(b"\r\n")
+    assert docs[AC]["outcome"] == "merged" and docs[AC]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert untouched.read_bytes().count(b"\r\n") == untouched.read_bytes().count(b"\n")  # unchanged by the kit: not touched at all
+
+
+def test_a_crlf_conflict_is_written_with_crlf_and_resolves(cli, workspace, newer):
+    root = workspace("llm-startup")
+    path = root / AC
+    text = insert_before(path.read_text(), "Exceptions", "## Our agent rules\n\nAgents are switched off on Fridays.")
+    path.write_bytes(text.replace("\n", "\r\n").encode())
+    r = cli("--workspace", root, "update")
+    assert r.code == 1, (r.out, r.err)
+    data = path.read_bytes()
+    assert f"<<<<<<< your edit ({AC})\r\n".encode() in data and data.count(b"\n") == data.count(b"\r\n")
+    resolved = b"".join(line for line in data.splitlines(keepends=True) if not line.startswith((b"<<<<<<< ", b"=======", b">>>>>>> ")))
+    path.write_bytes(resolved)
+    r = cli("--workspace", root, "update")
+    assert r.code == 0, (r.out, r.err)
+    assert path.read_bytes() == resolved
+
+
+def test_a_failure_while_renaming_into_place_puts_every_file_back(cli, workspace, newer):
+    """A rename that fails midway (here: a directory where a new policy goes) leaves no half-applied update."""
+    root = workspace("llm-startup")
+    edit_purpose(root)
+    (root / "policies" / "model-incident-disclosure.md").mkdir()
+    before = tree(root)
+    r = cli("--workspace", root, "update")
+    assert r.code == 2 and "Traceback" not in r.err, (r.out, r.err)
+    assert tree(root) == before
+    assert not [p for p in (root / ".soc2kit").iterdir() if p.name.startswith(".update.")]

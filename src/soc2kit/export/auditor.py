@@ -41,6 +41,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from soc2kit import __version__
 from soc2kit.errors import UserError
@@ -60,6 +61,26 @@ class PackageResult:
     evidence: int
     checkpoint: dict[str, Any] | None
     skipped: list[str] = field(default_factory=list)  #: optional parts left out, with the reason
+
+
+#: bytes of an evidence file's own name in the package: with the "<id>-" prefix a path component stays
+#: well under the 255-byte limit of common file systems, so the package unpacks anywhere
+MAX_NAME_BYTES = 200
+_UNPORTABLE = re.compile(r'[<>:"|?*\\]')
+
+
+def evidence_member(rec) -> str:
+    """``evidence/files/<id>-<name>``: the recorded name made portable (no character Windows refuses,
+    no trailing dot or space) and cut to ``MAX_NAME_BYTES`` of UTF-8, keeping a short extension.
+    The id prefix keeps members unique whatever the names."""
+    name = _UNPORTABLE.sub("_", rec.name).rstrip(". ") or "evidence"
+    if len(name.encode()) > MAX_NAME_BYTES:
+        stem, dot, ext = name.rpartition(".")
+        if not dot or not stem or len(ext.encode()) > 16:
+            stem, dot, ext = name, "", ""
+        budget = MAX_NAME_BYTES - len((dot + ext).encode())
+        name = stem.encode()[:budget].decode("utf-8", "ignore").rstrip(". ") + dot + ext
+    return f"evidence/files/{rec.id:06d}-{name}"
 
 
 def _slug(text: str) -> str:
@@ -183,6 +204,8 @@ def build_package(ws, *, out: Path | None = None, today: dt.date | None = None, 
     records, cp, verification = [], None, None
     if assess_service.has_store(ws):
         records, cp, verification = _add_evidence_and_audit(ws, pkg, criteria_of, checkpoint)
+    else:
+        _add_index(pkg, [])  # an empty index, as the README describes
     files_of: dict[str, list[tuple[Any, str]]] = {}
     for rec, fname in records:
         for cid in rec.controls:
@@ -243,7 +266,7 @@ def _add_evidence_and_audit(ws, pkg: _Package, criteria_of: dict[str, list[str]]
         out = []
         rows = []
         for rec in records:
-            fname = f"evidence/files/{rec.id:06d}-{rec.name}"
+            fname = evidence_member(rec)
             pkg.add_file(fname, store.blob_path(rec.sha256), rec.sha256)
             crits = sorted({c for cid in rec.controls for c in criteria_of.get(cid, [])})
             d = rec.as_dict()
@@ -252,10 +275,7 @@ def _add_evidence_and_audit(ws, pkg: _Package, criteria_of: dict[str, list[str]]
                          "period_start": d["period"]["start"] or "", "period_end": d["period"]["end"] or "", "source_kind": rec.source_kind,
                          "source_id": rec.source_id, "source_version": rec.source_version, "added_by": rec.added_by, "audit_entry": rec.audit_seq})
             out.append((rec, fname))
-        from soc2kit.render.matrix import safe_csv
-
-        pkg.add("evidence/index.csv", safe_csv(EVIDENCE_COLUMNS, rows))
-        pkg.add("evidence/index.json", json.dumps({"evidence": rows}, indent=1, ensure_ascii=False) + "\n")
+        _add_index(pkg, rows)
         if cp is not None:
             from soc2kit.evidence import audit
 
@@ -264,6 +284,13 @@ def _add_evidence_and_audit(ws, pkg: _Package, criteria_of: dict[str, list[str]]
         return out, cp, verification
     finally:
         store.close()
+
+
+def _add_index(pkg: _Package, rows: list[dict[str, Any]]) -> None:
+    from soc2kit.render.matrix import safe_csv
+
+    pkg.add("evidence/index.csv", safe_csv(EVIDENCE_COLUMNS, rows))
+    pkg.add("evidence/index.json", json.dumps({"evidence": rows}, indent=1, ensure_ascii=False) + "\n")
 
 
 def _criterion_page(row: dict[str, Any], assessment, files_of: dict[str, list[tuple[Any, str]]]) -> str:
@@ -290,7 +317,7 @@ def _criterion_page(row: dict[str, Any], assessment, files_of: dict[str, list[tu
         for rec, fname in files_of.get(v.id, []):
             any_evidence = True
             period = f"{rec.period_start or ''}–{rec.period_end or ''}" if (rec.period_start or rec.period_end) else "no period"
-            lines.append(f"- {v.id}: [{_md(rec.name)}](../../{fname}) — collected {rec.collected_at.date().isoformat()}, {period}, "
+            lines.append(f"- {v.id}: [{_md(rec.name)}](../../{quote(fname)}) — collected {rec.collected_at.date().isoformat()}, {period}, "
                          f"source {rec.source_kind}, SHA-256 `{rec.sha256}`")
     if not any_evidence:
         lines.append("No evidence has been stored for these controls yet.")
@@ -311,9 +338,11 @@ def _readme(ws, today: dt.date, pdfs: int, criteria: int, evidence: int, cp: dic
         f"- `criteria/`: one folder per in-scope criterion ({criteria}), each with its controls, the policy statements that implement "
         "them and links to the evidence.",
         f"- `evidence/`: {evidence} evidence records; `index.csv`/`index.json` give control, file, SHA-256, collection time, period and source.",
-        "- `audit/`: a signed checkpoint of the audit log and the verification result at export time.",
-        "- `MANIFEST.sha256`: the SHA-256 of every other file in the package.", "",
     ]
+    if verification is not None:
+        parts.append("- `audit/`: " + ("a signed checkpoint of the audit log and " if cp is not None else "")
+                     + "the verification result of the audit log at export time.")
+    parts += ["- `MANIFEST.sha256`: the SHA-256 of every other file in the package.", ""]
     if skipped:
         parts += ["Not included: " + "; ".join(skipped) + ".", ""]
     parts += ["## Verifying this package", "",

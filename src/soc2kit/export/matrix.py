@@ -18,6 +18,9 @@ policy text starting with ``=`` never becomes a formula).
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
+import zipfile
 from dataclasses import dataclass
 
 from soc2kit import __version__, _xlsx
@@ -68,6 +71,22 @@ def _evidence_summary(ws) -> tuple[dict[str, tuple[int, str]], int]:
             n, last = out.get(cid, (0, ""))
             out[cid] = (n + 1, max(last, when))
     return out, len(records)
+
+
+def _stable(data: bytes, day: dt.date) -> bytes:
+    """The workbook with the build date in place of the save time (in its zip entries and its document
+    properties), so that an unchanged workspace exported twice on one day gives the same bytes."""
+    stamp = f"{day.isoformat()}T00:00:00Z".encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*", lambda m: m.group(1) + stamp, body)
+            entry = zipfile.ZipInfo(info.filename, date_time=(day.year, day.month, day.day, 0, 0, 0))
+            entry.compress_type, entry.external_attr = info.compress_type, info.external_attr
+            dst.writestr(entry, body)
+    return out.getvalue()
 
 
 def matrix_workbook(ws, *, today: dt.date | None = None) -> MatrixExport:
@@ -135,4 +154,4 @@ def matrix_workbook(ws, *, today: dt.date | None = None) -> MatrixExport:
         ("Reading this workbook", "It measures readiness and evidence; it is not an auditor's opinion."),
     ]
     _xlsx.add_table_sheet(wb, "About", ["Field", "Value"], about, widths={"Field": 34, "Value": 100}, wrap=["Value"])
-    return MatrixExport(_xlsx.to_bytes(wb), len(rows), len(applicable_ids), len(crit_rows), n_records)
+    return MatrixExport(_stable(_xlsx.to_bytes(wb), today), len(rows), len(applicable_ids), len(crit_rows), n_records)

@@ -26,7 +26,7 @@ from typing import Any
 from soc2kit._fs import atomic_write_bytes
 from soc2kit.errors import Location, UserError, WorkspaceError
 from soc2kit.workspace import Workspace, sha256_bytes
-from soc2kit.workspace.frontmatter import add_history_row, bump_version, conflict_lines, set_fields, split_document
+from soc2kit.workspace.frontmatter import add_history_row, bump_version, conflict_lines, scalar_text, set_fields, split_document
 from soc2kit.workspace.reviews import interval_for, next_review_after
 
 CONTROLS = ("GOV-01", "GOV-05")
@@ -68,16 +68,23 @@ def _date(on: dt.date | None, today: dt.date, what: str) -> dt.date:
     return on
 
 
-def _read(path: Path, ws: Workspace) -> str:
+def _read(path: Path, ws: Workspace) -> tuple[str, bytes]:
+    """(text with LF line ends, the file's bytes)."""
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise WorkspaceError(f"not valid UTF-8 (byte {exc.start})", location=Location(path), hint="save the file as UTF-8") from None
     markers = conflict_lines(text)
     if markers:
         raise WorkspaceError("the document still has conflict markers from `soc2kit update`", location=Location(path.relative_to(ws.root), markers[0][0]),
                              hint="resolve each <<<<<<< … ======= … >>>>>>> block (keep the text you want, delete the marker lines), then try again")
-    return text
+    return text, raw
+
+
+def _as_written(new: str, raw: bytes) -> bytes:
+    """``new`` (LF) with the line ends of the file it replaces: a CRLF document stays CRLF."""
+    return (new.replace("\n", "\r\n") if b"\r\n" in raw else new).encode("utf-8")
 
 
 @contextmanager
@@ -94,12 +101,12 @@ def _store(ws: Workspace, store) -> Iterator[Any]:
         opened.close()
 
 
-def _write_then_record(path: Path, old: str, new: str, record) -> Any:
-    atomic_write_bytes(path, new.encode("utf-8"))
+def _write_then_record(path: Path, old: bytes, new: bytes, record) -> Any:
+    atomic_write_bytes(path, new)
     try:
         return record()
     except BaseException:
-        atomic_write_bytes(path, old.encode("utf-8"))
+        atomic_write_bytes(path, old)
         raise
 
 
@@ -119,20 +126,21 @@ def approve_policy(ws: Workspace, name: str, *, by: str, on: dt.date | None = No
     on = _date(on, today, "approval")
     path = policy_path(ws, name)
     rel = str(path.relative_to(ws.root))
-    text = _read(path, ws)
-    meta = split_document(text, rel).plain
+    text, raw = _read(path, ws)
+    split = split_document(text, rel)
+    meta = split.plain
     if not meta:
         raise WorkspaceError("the document has no document control block (front matter)", location=Location(rel, 1),
                              hint="start the file with '---', the fields id, title, version, status, owner, approver, then '---'")
     doc_id = str(meta.get("id") or path.stem)
-    previous = meta.get("version", "1.0")
+    previous = scalar_text(split.meta.get("version", "1.0"))
     version = bump_version(previous, major=major)
     interval = interval_for(meta, ws.profile)
     next_review = next_review_after(on, interval)
     new = set_fields(text, rel, {"version": version, "status": "approved", "approved_by": by, "approved_on": on,
                                  "effective_date": on, "next_review": next_review})
     new = add_history_row(new, [version, on.isoformat(), by, "Approved" + (f": {note}" if note else "")])
-    data = new.encode("utf-8")
+    data = _as_written(new, raw)
     sha = sha256_bytes(data)
     result = {"policy": doc_id, "path": rel, "version": version, "previous_version": str(previous), "approved_by": by,
               "approved_on": on.isoformat(), "effective_date": on.isoformat(), "next_review": next_review.isoformat(),
@@ -146,7 +154,7 @@ def approve_policy(ws: Workspace, name: str, *, by: str, on: dt.date | None = No
             entry = st.record("policy.approved", result | {"evidence_id": rec.id})
         return result | {"evidence_id": rec.id, "audit_entry": entry.seq, "controls": list(rec.controls)}
 
-    return _write_then_record(path, text, new, record)
+    return _write_then_record(path, raw, data, record)
 
 
 def review_policy(ws: Workspace, name: str, *, by: str, on: dt.date | None = None, notes: str = "",
@@ -160,12 +168,13 @@ def review_policy(ws: Workspace, name: str, *, by: str, on: dt.date | None = Non
     on = _date(on, today, "review")
     path = policy_path(ws, name)
     rel = str(path.relative_to(ws.root))
-    text = _read(path, ws)
-    meta = split_document(text, rel).plain
+    text, raw = _read(path, ws)
+    split = split_document(text, rel)
+    meta = split.plain
     if not meta:
         raise WorkspaceError("the document has no document control block (front matter)", location=Location(rel, 1))
     doc_id = str(meta.get("id") or path.stem)
-    version = str(meta.get("version", ""))
+    version = scalar_text(split.meta.get("version", ""))
     interval = interval_for(meta, ws.profile)
     next_review = next_review_after(on, interval)
     new = set_fields(text, rel, {"last_reviewed": on, "next_review": next_review})
@@ -173,8 +182,9 @@ def review_policy(ws: Workspace, name: str, *, by: str, on: dt.date | None = Non
     new = add_history_row(new, [version, on.isoformat(), by, "Reviewed; no change" + (f" ({summary})" if summary else "")])
     body = {"kind": "policy-review", "policy": doc_id, "title": meta.get("title"), "version": version, "reviewed_by": by,
             "reviewed_on": on.isoformat(), "outcome": "no change", "notes": notes, "review_interval": interval,
-            "next_review": next_review.isoformat(), "document_sha256": sha256_bytes(text.encode("utf-8"))}
+            "next_review": next_review.isoformat(), "document_sha256": sha256_bytes(raw)}
     data = (json.dumps(body, indent=1, ensure_ascii=False) + "\n").encode()
+    written = _as_written(new, raw)
 
     def record() -> dict[str, Any]:
         with _store(ws, store) as st:
@@ -182,11 +192,11 @@ def review_policy(ws: Workspace, name: str, *, by: str, on: dt.date | None = Non
                                      description=f"{meta.get('title') or doc_id} version {version} reviewed by {by} on {on.isoformat()}: no change",
                                      period=(on, on), source_kind=SOURCE_KIND, source_id=doc_id, source_version=version))
             payload = {"policy": doc_id, "path": rel, "version": version, "reviewed_by": by, "reviewed_on": on.isoformat(),
-                       "next_review": next_review.isoformat(), "evidence_id": rec.id, "sha256": sha256_bytes(new.encode("utf-8"))}
+                       "next_review": next_review.isoformat(), "evidence_id": rec.id, "sha256": sha256_bytes(written)}
             entry = st.record("policy.reviewed", payload)
         return payload | {"audit_entry": entry.seq, "review_interval": interval, "notes": notes, "controls": list(rec.controls)}
 
-    return _write_then_record(path, text, new, record)
+    return _write_then_record(path, raw, written, record)
 
 
 def policy_history(ws: Workspace, name: str, *, store=None) -> list[dict[str, Any]]:

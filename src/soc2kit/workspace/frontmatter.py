@@ -141,6 +141,17 @@ def has_conflicts(text: str) -> bool:
     return any(marker != MID_MARKER for _, marker in conflict_lines(text))
 
 
+def scalar_text(value: Any) -> str:
+    """A front-matter value as the company wrote it: an unquoted ``version: 1.10`` is the YAML float 1.1,
+    but ruamel keeps its digits, so it reads back as "1.10", not "1.1"."""
+    if isinstance(value, float):
+        yaml = YAML(typ="rt")
+        stream = io.StringIO()
+        yaml.dump([value], stream)
+        return stream.getvalue().strip().removeprefix("-").strip()
+    return str(value)
+
+
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)\s*$")
 
 

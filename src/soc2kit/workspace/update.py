@@ -255,11 +255,16 @@ def _render_date(entry: dict[str, Any] | None, state: dict[str, Any], today: dt.
     return today
 
 
-def _read_text(path: Path) -> str:
+def _decode(raw: bytes, path: Path) -> str:
+    """The text with LF line ends (as text-mode reading gives it); the merge works on these."""
     try:
-        return path.read_text(encoding="utf-8")
+        return raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise WorkspaceError(f"not valid UTF-8 (byte {exc.start})", location=Location(path), hint="save the file as UTF-8") from None
+
+
+def _read_text(path: Path) -> str:
+    return _decode(path.read_bytes(), path)
 
 
 def _diff(old: str | None, new: str, rel: str) -> str:
@@ -324,7 +329,9 @@ def update_workspace(ws: Workspace, *, dry_run: bool = False, force: bool = Fals
         base_rel = f"{STATE_DIR}/{BASE_DIR}/{rel}"
         base_path = root / base_rel
         pending_rel = f"{STATE_DIR}/{PENDING_DIR}/{rel}"
-        mine = _read_text(path) if path.is_file() else None
+        raw = path.read_bytes() if path.is_file() else None
+        mine = _decode(raw, path) if raw is not None else None
+        crlf = raw is not None and b"\r\n" in raw  # a company file with CRLF line ends is written back with them
         doc = DocumentUpdate(template.id, rel, "unchanged")
         result.documents.append(doc)
         new_entry = {"path": rel, "base_sha256": sha256_bytes(new_bytes), "rendered_on": rendered_on.isoformat(), "kit_version": __version__, "profile_sha256": profile_sha}
@@ -385,7 +392,7 @@ def update_workspace(ws: Workspace, *, dry_run: bool = False, force: bool = Fals
             merged = merge_document(base, mine, new_text, rel=rel, new_label=new_label)
             doc.outcome = "conflict" if merged.conflicts else "merged"
         doc.conflicts, doc.notes = merged.conflicts, doc.notes + merged.notes
-        merged_bytes = merged.text.encode("utf-8")
+        merged_bytes = (merged.text.replace("\n", "\r\n") if crlf else merged.text).encode("utf-8")
         if merged.text != mine:
             writes[rel] = merged_bytes
             doc.diff = _diff(mine, merged.text, rel)
@@ -436,7 +443,8 @@ def update_workspace(ws: Workspace, *, dry_run: bool = False, force: bool = Fals
 
 def _commit(root: Path, writes: dict[str, bytes], removes: list[str], state: dict[str, Any]) -> None:
     """Stage every file in ``.soc2kit/``, rename each into place (company files first, the kit's
-    bases next), then remove promoted pending files and write ``state.json`` last."""
+    bases next; a rename that fails puts back the files already replaced), then remove promoted
+    pending files and write ``state.json`` last."""
     state_dir = root / STATE_DIR
     state_dir.mkdir(parents=True, exist_ok=True)
     order = sorted(writes, key=lambda rel: (rel.startswith(STATE_DIR + "/"), rel))
@@ -449,10 +457,27 @@ def _commit(root: Path, writes: dict[str, bytes], removes: list[str], state: dic
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, (target.stat().st_mode & 0o777) if target.is_file() else 0o644)
-        for n, rel in enumerate(order):
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged / f"{n:05d}", target)
+        done: list[tuple[Path, Path | None]] = []  # (target, its previous content) for a rollback
+        try:
+            for n, rel in enumerate(order):
+                target = root / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                previous = None
+                if target.is_file():
+                    previous = staged / f"{n:05d}.previous"
+                    try:
+                        os.link(target, previous)
+                    except OSError:  # a file system without hard links
+                        shutil.copy2(target, previous)
+                os.replace(staged / f"{n:05d}", target)
+                done.append((target, previous))
+        except BaseException:  # a rename failed midway: put every file already replaced back
+            for target, previous in reversed(done):
+                if previous is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    os.replace(previous, target)
+            raise
         for parent in {(root / rel).parent for rel in order}:
             _fsync_dir(parent)
         shutil.rmtree(staged, ignore_errors=True)
