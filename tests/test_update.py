@@ -197,6 +197,14 @@ def test_a_dirty_git_tree_is_refused_unless_forced(cli, workspace, newer):
     _git(root, "commit", "-qm", "update")
     (root / "soc2kit.yaml").write_text((root / "soc2kit.yaml").read_text().replace("employees: 18", "employees: 19"))
     assert cli("--workspace", root, "update").code == 0  # an uncommitted profile change is the input, not a blocker
+    leftover = root / ".soc2kit" / ".update.k1ll3d.tmp"  # what an update killed mid-write leaves behind
+    leftover.mkdir()
+    (leftover / "access-control.md").write_text("half")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "profile")
+    leftover.mkdir(exist_ok=True)
+    (leftover / "access-control.md").write_text("half")
+    assert cli("--workspace", root, "update").code == 0  # the kit's own scratch space does not make the tree dirty
 
 
 def test_a_profile_change_flows_through_update(cli, workspace):

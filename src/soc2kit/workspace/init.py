@@ -32,6 +32,8 @@ dist/
 soc2kit.db
 soc2kit.db-*
 .soc2kit/cache/
+.soc2kit/.*.tmp/
+.soc2kit/.*.old/
 """
 
 

@@ -33,6 +33,7 @@ import datetime as dt
 import difflib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -228,7 +229,9 @@ def git_dirty_paths(root: Path, paths: tuple[str, ...] = GIT_CHECKED) -> list[st
         return []
     if status.returncode != 0:
         raise WorkspaceError(f"git status failed: {status.stderr.strip()[:500]}", location=Location(root), hint="fix the repository, or pass --force to update without the check")
-    return [line[3:] for line in status.stdout.splitlines() if line.strip()]
+    changed = [line[3:] for line in status.stdout.splitlines() if line.strip()]
+    # the kit's own scratch space (staging left by an interrupted update or build) is not the company's work
+    return [p for p in changed if not re.match(r'^"?\.soc2kit/\.[^/]+\.(tmp|old)(/|"?$)', p)]
 
 
 # --- state --------------------------------------------------------------------------------------
