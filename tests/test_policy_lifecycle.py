@@ -236,6 +236,8 @@ def test_an_unquoted_version_is_read_as_written(cli, workspace):
     r = cli("--workspace", root, "policy", "review", "access-control", "--by", "Priya Raman", "--format", "json")
     assert r.code == 0, r.err
     assert json.loads(r.out)["version"] == "1.10" and f"| 1.10 | {TODAY.isoformat()} | Priya Raman | Reviewed; no change |" in (root / AC).read_text()
+    listed = {p["id"]: p for p in json.loads(cli("--workspace", root, "policies", "--format", "json").out)["policies"]}
+    assert listed["access-control"]["version"] == "1.10"  # the listings read it as written too
     r = cli("--workspace", root, "policy", "approve", "access-control", "--by", "Dana Whitfield", "--format", "json")
     assert r.code == 0, r.err
     result = json.loads(r.out)

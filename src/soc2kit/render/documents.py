@@ -74,13 +74,18 @@ def _split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
     if not m:
         return {}, text, 1
     try:
-        meta = to_plain(parse_yaml(m.group(1), path)) or {}
+        raw = parse_yaml(m.group(1), path)
+        meta = to_plain(raw) or {}
     except UserError as exc:
         loc = exc.location
         line = (loc.line + 1) if loc and loc.line else 1
         raise WorkspaceError(f"document control block (front matter) is malformed: {exc.message}", location=Location(path, line)) from None
     if not isinstance(meta, dict):
         raise WorkspaceError("document control block (front matter) must be a mapping", location=Location(path, 2))
+    if isinstance(meta.get("version"), float):  # an unquoted `version: 1.10` is read as written, not as 1.1
+        written = re.search(r"^version:[ \t]*([0-9.]+)[ \t]*(?:#.*)?$", m.group(1), re.M)
+        if written:
+            meta["version"] = written.group(1)
     return meta, text[m.end():], m.group(0).count("\n") + 1
 
 
