@@ -612,3 +612,25 @@ def test_port_zero_is_refused(ws, cli):
     bound port, and the start-up line would print ':0'. The option refuses it instead."""
     r = cli("--workspace", ws, "serve", "--port", "0")
     assert r.code == 2 and "--port" in r.err
+
+
+def test_a_port_in_use_is_bad_input(ws, cli):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = cli("--workspace", ws, "serve", "--port", port)
+    assert r.code == 2 and f"cannot listen on 127.0.0.1:{port}" in r.err and "another --port" in r.err
+
+
+def test_a_malformed_csrf_cookie_is_replaced_not_trusted(ws):
+    """A cookie the guard rejects (wrong shape) is not what the form token is compared with: the form
+    must carry the token the guard issued for this request."""
+    bad = "x"  # too short to be one of ours
+    with client(ws) as c:
+        c.cookies.set("soc2kit_csrf", bad)
+        r = upload(c, bad)
+    assert_error(r, 403, ws)
+    assert not (ws / "soc2kit.db").exists()

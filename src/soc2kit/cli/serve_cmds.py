@@ -10,6 +10,25 @@ import typer
 from soc2kit.cli.app import _workspace_path, app, err
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Bad input, not a server crash: the address is taken or cannot be bound here."""
+    import socket
+
+    from soc2kit.errors import UsageError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot listen on {host!r}: {exc.strerror}", hint="give an IP address or a host name of this machine") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}", hint="choose another --port, or stop the program using it") from None
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but loopback needs an access token.")] = "127.0.0.1",
@@ -28,6 +47,7 @@ def serve(
     from soc2kit.web.settings import Settings, load_token_hash
 
     settings = Settings.for_serving(_workspace_path(), host=host, port=port, token_hash=load_token_hash(token_file), read_only=read_only)
+    _check_port_free(host, port)
     web_app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"soc2kit dashboard for {settings.workspace} on http://{shown}:{port}/"

@@ -117,7 +117,8 @@ def check_csrf(request: Request, submitted: object) -> None:
     Bearer header need none: a browser never adds that header on its own)."""
     if request.scope.get("state", {}).get("auth") == "bearer":
         return
-    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    # the token the guard accepted for this request (a malformed cookie was replaced, not trusted)
+    cookie = request.scope.get("state", {}).get("csrf") or ""
     if not cookie or not isinstance(submitted, str) or not hmac.compare_digest(cookie.encode(), submitted.encode("utf-8", "surrogateescape")):
         raise WebError(403, "the form's security token is missing or out of date; reload the page and submit it again")
 
