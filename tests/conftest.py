@@ -137,3 +137,17 @@ def db_url(request, tmp_path):
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# --- PDF output needs the Pango library ---------------------------------------------------------
+def require_pdf() -> None:
+    """Skip with the reason on a machine without Pango (CI sets SOC2KIT_REQUIRE_PDF=1 and fails instead)."""
+    from soc2kit.render.pdf import MissingSystemLibrary, load_weasyprint
+
+    try:
+        load_weasyprint()
+    except MissingSystemLibrary as exc:
+        reason = f"PDF output cannot run here: {exc.message} ({exc.hint})"
+        if os.environ.get("SOC2KIT_REQUIRE_PDF") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)

@@ -20,7 +20,7 @@ import pypdf
 import pytest
 from docx.oxml.ns import qn
 
-from conftest import REPO
+from conftest import REPO, require_pdf
 from soc2kit.render.build import DEFAULT_FORMATS, build, parse_formats
 from soc2kit.render.documents import read_policy_documents
 from soc2kit.render.html import _md
@@ -49,6 +49,7 @@ def subset(root: Path, keep: tuple[str, ...] = KEEP) -> Path:
 @pytest.fixture(scope="module")
 def full(tmp_path_factory, _initialised_examples):
     """genai-platform (27 policies) built once to PDF and DOCX through the real CLI."""
+    require_pdf()
     from soc2kit.cli import main
 
     root = tmp_path_factory.mktemp("docs") / "genai"
@@ -207,6 +208,7 @@ def test_docx_has_word_headings_restarted_numbered_lists_and_tables(full):
 
 
 def test_hostile_company_and_policy_text_appear_literally(cli, workspace):
+    require_pdf()
     root = subset(workspace("llm-startup"), ("access-control",))
     evil = "Acme {{ 7*7 }} <script>alert(1)</script> *x*"
     profile = root / "soc2kit.yaml"
@@ -236,6 +238,7 @@ def test_hostile_company_and_policy_text_appear_literally(cli, workspace):
 
 
 def test_outputs_are_deterministic_and_do_not_depend_on_the_worker_count(workspace):
+    require_pdf()
     root = subset(workspace("healthtech"), ("backup", "policy-management"))
     ws = Workspace.open(root)
     first = build(ws, formats=["pdf", "docx"], out=root / "one", workers=1)
@@ -250,6 +253,7 @@ def test_outputs_are_deterministic_and_do_not_depend_on_the_worker_count(workspa
 
 
 def test_ordered_list_numbering_restarts_and_nests(tmp_path, workspace):
+    require_pdf()
     root = subset(workspace("llm-startup"), ("policy-management",))
     policy = root / "policies" / "policy-management.md"
     policy.write_text(policy.read_text() + textwrap.dedent("""

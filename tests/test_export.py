@@ -8,6 +8,7 @@ import zipfile
 
 import openpyxl
 
+from conftest import require_pdf
 from soc2kit.export.auditor import evidence_index_rows, iter_manifest
 from soc2kit.export.matrix import CONTROL_COLUMNS
 
@@ -63,6 +64,7 @@ def test_matrix_cells_are_text_never_formulas(cli, workspace, tmp_path):
 
 
 def test_auditor_package_manifest_matches_and_is_organized_by_criterion(cli, workspace, tmp_path):
+    require_pdf()
     root = workspace("llm-startup")
     (root / "review.csv").write_text("account,decision\nann,keep\n")
     (root / "config.json").write_text('{"mfa": true}\n')
@@ -125,6 +127,7 @@ def _links(markdown: str) -> list[str]:
 
 
 def test_auditor_package_with_odd_evidence_names_unpacks_and_links_resolve(cli, workspace, tmp_path):
+    require_pdf()
     """Spaces, parentheses, unicode, a 255-character name and two records with one name: the package unpacks on an
     ordinary file system (no path component over 255 bytes), every criterion link reaches its file, the manifest checks."""
     import posixpath
@@ -159,6 +162,7 @@ def test_auditor_package_with_odd_evidence_names_unpacks_and_links_resolve(cli, 
 
 
 def test_auditor_package_without_an_evidence_store_says_what_it_holds(cli, workspace, tmp_path):
+    require_pdf()
     root = workspace("llm-startup")
     out = tmp_path / "package.zip"
     assert cli("export", "auditor", "--out", out, cwd=root).code == 0
