@@ -88,6 +88,7 @@ def test_auditor_package_manifest_matches_and_is_organized_by_criterion(cli, wor
     assert {"control-matrix.xlsx", "reports/gap-report.html", "reports/gap-report.json", "reports/plan.html", "README.md",
             "evidence/index.csv", "evidence/index.json", "audit/checkpoint.json", "audit/verification.json"} <= set(names)
     assert "criteria/CC6.1/README.md" in names and "criteria/CC1.1/README.md" in names
+    assert "system-description.md" in names and {f"oscal/{n}.json" for n in ("catalog", "profile", "component-definition", "ssp")} <= set(names)
     index = evidence_index_rows(out)
     assert [r["controls"] for r in index] == ["AC-05", "AC-01; CHG-01"]
     for row in index:

@@ -55,7 +55,7 @@ def export_auditor(
     ws = _open_workspace()
     result = build_package(ws, out=out_file, checkpoint=not no_checkpoint)
     summary = {"path": str(result.path), "files": result.files, "bytes": result.bytes, "policies_pdf": result.policies, "criteria": result.criteria,
-               "evidence": result.evidence, "checkpoint": result.checkpoint, "not_included": result.skipped}
+               "evidence": result.evidence, "checkpoint": result.checkpoint}
     if fmt == TableFormat.json:
         _emit_json(summary)
         return
@@ -63,6 +63,4 @@ def export_auditor(
     out.print(f"  {result.files} files ({result.bytes / 1e6:.1f} MB): {result.policies} policy PDFs, {result.criteria} criterion folders, {result.evidence} evidence records")
     if result.checkpoint:
         out.print(f"  audit-log checkpoint over {result.checkpoint['tree_size']} entries, root {result.checkpoint['root_hash']}")
-    for s in result.skipped:
-        out.print(f"  not included: {s}")
     out.print("  check it with: sha256sum -c MANIFEST.sha256 (inside the unpacked folder)")

@@ -38,7 +38,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -60,7 +60,6 @@ class PackageResult:
     criteria: int
     evidence: int
     checkpoint: dict[str, Any] | None
-    skipped: list[str] = field(default_factory=list)  #: optional parts left out, with the reason
 
 
 #: bytes of an evidence file's own name in the package: with the "<id>-" prefix a path component stays
@@ -172,7 +171,6 @@ def build_package(ws, *, out: Path | None = None, today: dt.date | None = None, 
     if target.suffix.lower() != ".zip":
         raise UserError(f"the auditor package is a zip file; {target.name!r} does not end in .zip", hint="e.g. --out auditor-package.zip")
     pkg = _Package(top, today)
-    skipped: list[str] = []
 
     # Policies: PDF through the build pipeline (into a private temporary directory), and the Markdown of record.
     with tempfile.TemporaryDirectory(prefix="soc2kit-package-") as tmp:
@@ -190,7 +188,7 @@ def build_package(ws, *, out: Path | None = None, today: dt.date | None = None, 
     pkg.add("reports/gap-report.json", json.dumps(gap, indent=1, ensure_ascii=False, default=str) + "\n")
     pkg.add("reports/plan.html", assess_report.plan_html(assess_service.plan(ws, today=today)))
 
-    skipped += _optional_parts(ws, pkg, today)
+    _add_drafts(ws, pkg, today)
 
     # Evidence, the audit log and the per-criterion folders.
     catalog = load_catalog()
@@ -218,29 +216,20 @@ def build_package(ws, *, out: Path | None = None, today: dt.date | None = None, 
         for row in cat["rows"]:
             pkg.add(f"criteria/{row['criterion'].id}/README.md", _criterion_page(row, assessment, files_of))
             n_criteria += 1
-    pkg.add("README.md", _readme(ws, today, len(pdfs), n_criteria, len(records), cp, verification, skipped))
+    pkg.add("README.md", _readme(ws, today, len(pdfs), n_criteria, len(records), cp, verification))
     files, size = pkg.write(target)
-    return PackageResult(target, files, size, len(pdfs), n_criteria, len(records), cp, skipped)
+    return PackageResult(target, files, size, len(pdfs), n_criteria, len(records), cp)
 
 
-def _optional_parts(ws, pkg: _Package, today: dt.date) -> list[str]:
-    """The system description and OSCAL, when this installation has those exports."""
-    skipped = []
-    try:
-        from soc2kit.export import system_description as sd
-    except ImportError:
-        sd = None
-    if sd is not None and hasattr(sd, "package_files"):
-        for name, data in sd.package_files(ws, today=today).items():
-            pkg.add(name, data)
-    else:
-        skipped.append("system description (not available in this version)")
-    from soc2kit.export import oscal
+def _add_drafts(ws, pkg: _Package, today: dt.date) -> None:
+    """The draft system description and the OSCAL documents."""
+    from soc2kit.export import oscal, system_description
 
+    for name, data in system_description.package_files(ws, today=today).items():
+        pkg.add(name, data)
     docs, _ = oscal.workspace_documents(ws, date=today)
     for name, data in oscal.document_bytes(docs).items():
         pkg.add(f"oscal/{name}", data)
-    return skipped
 
 
 def _add_evidence_and_audit(ws, pkg: _Package, criteria_of: dict[str, list[str]], checkpoint: bool):
@@ -324,8 +313,7 @@ def _criterion_page(row: dict[str, Any], assessment, files_of: dict[str, list[tu
     return "\n".join(lines) + "\n"
 
 
-def _readme(ws, today: dt.date, pdfs: int, criteria: int, evidence: int, cp: dict[str, Any] | None, verification: dict[str, Any] | None,
-            skipped: list[str]) -> str:
+def _readme(ws, today: dt.date, pdfs: int, criteria: int, evidence: int, cp: dict[str, Any] | None, verification: dict[str, Any] | None) -> str:
     company = _md(ws.profile.company.name)
     parts = [
         f"# SOC 2 readiness package — {company}", "",
@@ -335,6 +323,8 @@ def _readme(ws, today: dt.date, pdfs: int, criteria: int, evidence: int, cp: dic
         f"- `policies/`: {pdfs} PDF files (each policy and the combined manual) and `policies/source/`, the policies as the company's Markdown.",
         "- `control-matrix.xlsx`: controls (owner, frequency, status, test procedure, evidence count, last evidence date), criteria and crosswalks.",
         "- `reports/`: the gap report (HTML and JSON) and the dated remediation plan.",
+        "- `system-description.md`: the draft system description; the places marked [TO COMPLETE] are the company's to fill in.",
+        "- `oscal/`: the control catalog, the workspace's profile, a component definition and a system security plan as OSCAL 1.1.3 JSON.",
         f"- `criteria/`: one folder per in-scope criterion ({criteria}), each with its controls, the policy statements that implement "
         "them and links to the evidence.",
         f"- `evidence/`: {evidence} evidence records; `index.csv`/`index.json` give control, file, SHA-256, collection time, period and source.",
@@ -343,8 +333,6 @@ def _readme(ws, today: dt.date, pdfs: int, criteria: int, evidence: int, cp: dic
         parts.append("- `audit/`: " + ("a signed checkpoint of the audit log and " if cp is not None else "")
                      + "the verification result of the audit log at export time.")
     parts += ["- `MANIFEST.sha256`: the SHA-256 of every other file in the package.", ""]
-    if skipped:
-        parts += ["Not included: " + "; ".join(skipped) + ".", ""]
     parts += ["## Verifying this package", "",
               "1. From the package folder run `sha256sum -c MANIFEST.sha256`: every line must say OK.",
               "2. Each evidence file's SHA-256 in `evidence/index.csv` is the hash recorded when it was added to the evidence store.", ]

@@ -82,6 +82,19 @@ def _read(path: Path, ws: Workspace) -> tuple[str, bytes]:
     return text, raw
 
 
+def _open_for_change(ws, name: str):
+    """The policy a command will change: path, path relative to the workspace, text, exact bytes, the
+    split front matter, and the document id. A document without front matter is refused."""
+    path = policy_path(ws, name)
+    rel = str(path.relative_to(ws.root))
+    text, raw = _read(path, ws)
+    split = split_document(text, rel)
+    if not split.plain:
+        raise WorkspaceError("the document has no document control block (front matter)", location=Location(rel, 1),
+                             hint="start the file with '---', the fields id, title, version, status, owner, approver, then '---'")
+    return path, rel, text, raw, split, str(split.plain.get("id") or path.stem)
+
+
 def _as_written(new: str, raw: bytes) -> bytes:
     """``new`` (LF) with the line ends of the file it replaces: a CRLF document stays CRLF."""
     return (new.replace("\n", "\r\n") if b"\r\n" in raw else new).encode("utf-8")
@@ -124,15 +137,8 @@ def approve_policy(ws: Workspace, name: str, *, by: str, on: dt.date | None = No
     by = _person(by, "approver name")
     note = check_text(note.strip(), "approval note", max_len=500)
     on = _date(on, today, "approval")
-    path = policy_path(ws, name)
-    rel = str(path.relative_to(ws.root))
-    text, raw = _read(path, ws)
-    split = split_document(text, rel)
+    path, rel, text, raw, split, doc_id = _open_for_change(ws, name)
     meta = split.plain
-    if not meta:
-        raise WorkspaceError("the document has no document control block (front matter)", location=Location(rel, 1),
-                             hint="start the file with '---', the fields id, title, version, status, owner, approver, then '---'")
-    doc_id = str(meta.get("id") or path.stem)
     previous = scalar_text(split.meta.get("version", "1.0"))
     version = bump_version(previous, major=major)
     interval = interval_for(meta, ws.profile)
@@ -166,14 +172,8 @@ def review_policy(ws: Workspace, name: str, *, by: str, on: dt.date | None = Non
     by = _person(by, "reviewer name")
     notes = check_text(notes.strip(), "review notes", max_len=4000, multiline=True)
     on = _date(on, today, "review")
-    path = policy_path(ws, name)
-    rel = str(path.relative_to(ws.root))
-    text, raw = _read(path, ws)
-    split = split_document(text, rel)
+    path, rel, text, raw, split, doc_id = _open_for_change(ws, name)
     meta = split.plain
-    if not meta:
-        raise WorkspaceError("the document has no document control block (front matter)", location=Location(rel, 1))
-    doc_id = str(meta.get("id") or path.stem)
     version = scalar_text(split.meta.get("version", ""))
     interval = interval_for(meta, ws.profile)
     next_review = next_review_after(on, interval)
